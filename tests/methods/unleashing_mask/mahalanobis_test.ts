@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { initBackend, tf } from "@lib/tf.ts";
+import { batchToTensor } from "@lib/data/tensors.ts";
+import { classDistances, fitMahalanobis } from "@lib/scores/mod.ts";
+import {
+  combineLayers,
+  fgsm,
+  fitUmMahalanobis,
+  layerScores,
+  umMahalanobisScores,
+} from "@lib/methods/unleashing_mask/mahalanobis.ts";
+import { crossEntropy } from "@lib/methods/unleashing_mask/loss.ts";
+import { seedEverything } from "@lib/train/seed.ts";
+import { tinyDataset, tinyNet } from "./_fixtures.ts";
+
+await initBackend({ backend: "cpu", log: null });
+
+const norm = { mean: [0.5], std: [0.25] };
+
+Deno.test("fgsm() steps 0.05 in [0, 1]-pixel space along the CE gradient sign, clipped to [0, 1], and raises the loss", () => {
+  seedEverything(1);
+  const net = { ...tinyNet(), normalization: norm };
+  const ds = tinyDataset(12, 3);
+  const x = batchToTensor(ds.images, ds.shape, norm) as tf.Tensor4D, y = tf.tensor1d(ds.labels, "int32");
+  const adv = fgsm(net, x, y, 0.05);
+  const px = tf.add(tf.mul(x, 0.25), 0.5), pa = tf.add(tf.mul(adv, 0.25), 0.5);
+  const step = tf.abs(tf.sub(pa, px)).dataSync();
+  const pixels = pa.dataSync();
+  for (let i = 0; i < step.length; i++) {
+    assert.ok(step[i]! <= 0.05 + 1e-6, "at most one step");
+    assert.ok(pixels[i]! >= -1e-6 && pixels[i]! <= 1 + 1e-6, "inside [0, 1]");
+  }
+  const before = crossEntropy(net.logits(x), y).dataSync()[0]!, after = crossEntropy(net.logits(adv), y).dataSync()[0]!;
+  assert.ok(after > before, `CE ${before} → ${after}`);
+});
+
+Deno.test("layerScores() at magnitude 0 is Lee's max_c −½ D per layer; combineLayers() is −σ(z) or −z", () => {
+  seedEverything(2);
+  const net = tinyNet();
+  const train = tinyDataset(30, 4);
+  const xt = batchToTensor(train.images, train.shape, net.normalization) as tf.Tensor4D;
+  const state = fitMahalanobis(net.features(xt), train.labels, { numClasses: 3 });
+  const x = xt.slice([0, 0, 0, 0], [5, -1, -1, -1]);
+  const rows = layerScores(net, [state], x, 0, 4);
+  const d = classDistances(state, net.features(x)).arraySync();
+  rows.forEach((r, i) => assert.ok(Math.abs(r[0]! + 0.5 * Math.min(...d[i]!)) < 1e-3 * (1 + Math.abs(r[0]!))));
+  const reg = { weights: [-2], intercept: 1, C: 1 };
+  const p = combineLayers({ regression: reg, output: "probability" }, [[0.5], [-3]]);
+  assert.ok(Math.abs(p[0]! + 1 / (1 + Math.exp(-(1 - 1)))) < 1e-12);
+  assert.deepEqual(Array.from(combineLayers({ regression: reg, output: "logit" }, [[0.5], [-3]])), [-0, -7]);
+});
+
+Deno.test("fitUmMahalanobis() searches the magnitudes in order and scores a set; no tensors kept", async () => {
+  seedEverything(3);
+  const net = tinyNet();
+  const before = tf.memory().numTensors;
+  const state = await fitUmMahalanobis(net, { ds: tinyDataset(30, 5) }, tinyDataset(20, 6), {
+    magnitudes: [0, 0.01],
+    tuneSamples: 8,
+    advNoise: 0.05,
+    batchSize: 8,
+    output: "logit",
+  });
+  assert.deepEqual(state.search.map((s) => s.magnitude), [0, 0.01]);
+  const best = Math.min(...state.search.map((s) => s.fpr95));
+  assert.equal(state.search.find((s) => s.fpr95 === best)!.magnitude, state.magnitude, "first best magnitude");
+  assert.equal(state.regression.weights.length, 1, "LeNet has no featureList: the penultimate layer only");
+  const s = umMahalanobisScores(state, net, tinyDataset(7, 8), { batchSize: 4 });
+  assert.equal(s.length, 7);
+  assert.ok(s.every(Number.isFinite));
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { initBackend, tf } from "@lib/tf.ts";
+import { checkUnleashingMaskConfig, type UnleashingMaskConfig } from "@lib/methods/unleashing_mask/config.ts";
+import { pretrainCacheDir, pretrainClassifier } from "@lib/methods/unleashing_mask/pretrain.ts";
+import { runSeed } from "@lib/methods/unleashing_mask/run.ts";
+import { mspUmCode, scoreModel } from "@lib/methods/unleashing_mask/scores.ts";
+import { claimsCheck } from "@lib/methods/unleashing_mask/rows.ts";
+import { SMALL, tinyData, tinyNet } from "./_fixtures.ts";
+
+await initBackend({ backend: "cpu", log: null });
+
+const TINY: UnleashingMaskConfig = {
+  ...SMALL,
+  backbone: { name: "lenet", width: 0.125 },
+  augment: [{ op: "randomCrop", size: 8, padding: 1 }, { op: "horizontalFlip" }],
+  pretrain: { ...SMALL.pretrain, epochs: 2, batchSize: 16, curve: { idLimit: 12, oodLimit: 8, trainLimit: 12 } },
+  finetune: { ...SMALL.finetune, batchSize: 16 },
+  methods: ["CE-FT", "UM", "UMAP", "OE", "OE+UM"],
+  scores: ["msp", "odin", "energy", "mahalanobis"],
+  mahalanobis: { magnitudes: [0, 0.01], tuneSamples: 6, advNoise: 0.05, fitLimit: 30 },
+  inputScoreLimit: 8,
+  evalBatchSize: 16,
+};
+
+Deno.test("mspUmCode() is max softmax(softmax(f)), the repo's --msp, which can rank differently from MSP", () => {
+  const p = 1 / (1 + Math.exp(-5)), expected = Math.exp(p) / (Math.exp(p) + Math.exp(1 - p));
+  const v = Array.from(mspUmCode(tf.tensor2d([[0, 0], [5, 0]])).dataSync());
+  assert.ok(Math.abs(v[0]! - 0.5) < 1e-6 && Math.abs(v[1]! - expected) < 1e-6);
+  // Ten classes: A = softmax [.5, .5, 0, …] (MSP .5), B = [.49, .51/9 × 9] (MSP .49): softmax² ranks B above A.
+  const a = [0, 0, ...Array(8).fill(-40)], b = [Math.log(0.49), ...Array(9).fill(Math.log(0.51 / 9))];
+  const logits = tf.tensor2d([a, b]);
+  const m1 = Array.from(tf.max(tf.softmax(logits), 1).dataSync()), m2 = Array.from(mspUmCode(logits).dataSync());
+  assert.ok(m1[0]! > m1[1]! && m2[0]! < m2[1]!, `MSP ${m1}, softmax² ${m2}: the order flips`);
+});
+
+Deno.test("pretrainClassifier() caches the classifier and its curve, and a second call loads them without training", async () => {
+  const root = await Deno.makeTempDir({ prefix: "um-cache-" });
+  const cfg = { ...TINY, pretrain: { ...TINY.pretrain, cache: true } };
+  const data = tinyData();
+  const first = await pretrainClassifier(cfg, data, 0, { cacheRoot: root });
+  assert.equal(first.cached, false);
+  assert.equal(first.history.length, 2);
+  assert.equal(first.runDir, pretrainCacheDir(root, cfg, data.train, 0));
+  const again = await pretrainClassifier(cfg, data, 0, { cacheRoot: root });
+  assert.equal(again.cached, true);
+  assert.deepEqual(again.history, first.history, "the curve comes back from the checkpoint");
+  const w1 = first.backbone.model.getWeights().map((w) => Array.from(w.dataSync()));
+  const w2 = again.backbone.model.getWeights().map((w) => Array.from(w.dataSync()));
+  assert.deepEqual(w2, w1);
+  const other = pretrainCacheDir(root, { ...cfg, pretrain: { ...cfg.pretrain, lr: 0.01 } }, data.train, 0);
+  assert.notEqual(other, first.runDir, "another recipe, another cache entry");
+  const best = await pretrainClassifier({ ...cfg, pretrain: { ...cfg.pretrain, selection: "best-test" } }, data, 1, {
+    cacheRoot: root,
+  });
+  assert.ok(best.selectedEpoch >= 1 && best.selectedEpoch <= 2);
+  assert.ok(await Deno.stat(join(best.runDir!, "best")));
+  for (const m of [first, again, best]) m.backbone.model.dispose();
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("scoreModel() gives every score on every set, for both variants, without keeping tensors", async () => {
+  const net = tinyNet(), data = tinyData();
+  const before = tf.memory().numTensors;
+  for (const variant of ["faithful", "clean"] as const) {
+    const m = await scoreModel(net, data, { ...TINY, variant, augment: TINY.augment, seed: 0 });
+    assert.deepEqual(Object.keys(m.scores).sort(), ["energy", "mahalanobis", "msp", "odin"]);
+    assert.equal(m.scores.msp!.id.length, 30);
+    assert.equal(m.scores.odin!.id.length, 8, "input-space scores: the first inputScoreLimit images");
+    assert.equal(m.scores.mahalanobis!.ood.checker!.length, 8);
+    assert.equal(m.mahalanobis!.output, variant === "faithful" ? "probability" : "logit");
+  }
+  assert.equal(tf.memory().numTensors, before);
+  net.model.dispose();
+});
+
+Deno.test("runSeed() runs every method on the same pretrained model and returns rows, curves and the estimate", async () => {
+  const cfg = checkUnleashingMaskConfig({ ...TINY, variant: "faithful" });
+  const before = tf.memory().numTensors;
+  const stages: string[] = [];
+  const run = await runSeed(cfg, tinyData(), 0, { cacheRoot: null, onStage: (s) => void stages.push(s) });
+  assert.deepEqual(stages.slice(0, 3), ["pretrain", "estimate", "score CE"]);
+  assert.deepEqual(Object.keys(run.models), ["CE", "CE-FT", "UM", "UMAP", "OE", "OE+UM"]);
+  assert.equal(run.rows.length, 6 * 4 * 1, "6 models × 4 scores × 1 OOD set");
+  assert.equal(run.constraint.value, run.estimate.draws[0], "faithful: the first draw");
+  assert.equal(run.stages.UM!.criterion.kind, "um");
+  assert.equal(run.stages["CE-FT"]!.criterion.kind, "ce", "the README command as written");
+  assert.ok(run.umapMask!.every((l) => l.kept < l.total));
+  assert.ok(claimsCheck(run.rows).length >= 4 * 3);
+  assert.equal(tf.memory().numTensors, before, "every model disposed");
+});

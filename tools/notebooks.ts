@@ -1,0 +1,440 @@
+/**
+ * Runs notebooks headless in the Deno Jupyter kernel and writes their reports.
+ *
+ * `deno run -A tools/notebooks.ts [notebook...] [--profile smoke|default|paper] [--out DIR] [--timeout S]
+ *   [--no-input]` (also reached through `deno task reproduce [notebook...] [--profile …]`):
+ * for each notebook (named by its file name without extension; default: every numbered notebook
+ * `notebooks/NN_*.ipynb`) it writes, into the reports folder (default `notebooks/reports/`, git-ignored):
+ * - `<name>.ipynb`: the executed notebook, outputs included (open it in Jupyter);
+ * - `<name>.html`: a self-contained HTML report (no scripts; tables and SVG figures inline);
+ * - `<name>.run.json`: status, failing cell, timings;
+ * - `results/<name>.parquet|csv|manifest.json`: the result rows, written by the notebook itself
+ *   (`writeResults` in lib/report/results.ts);
+ * and then `index.html`, linking every report in the folder with a summary table.
+ *
+ * The kernel is run by `tools/nbrun.py` (Debian's /usr/bin/python3 with jupyter_client), which keeps reading
+ * outputs that the Deno kernel publishes after it reports a cell done, kills a cell that exceeds the timeout,
+ * and turns asynchronous errors (unhandled rejections, throws in timers) into a failure of the cell that was
+ * running. The kernelspec is the project's own (`.jupyter/kernels/ood-deno`, found through `JUPYTER_PATH`), so
+ * no `deno jupyter --install` is needed; it runs the `deno` that runs this script.
+ * @module
+ */
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { writeFileAtomic } from "@lib/io/atomic.ts";
+import { escapeHtml, TABLE_CSS } from "@lib/report/html_table.ts";
+import { parseProfile, type Profile } from "@lib/report/profile.ts";
+import { readManifest, readResults, resultFiles } from "@lib/report/results.ts";
+import { AVERAGE, metricTable, summarize } from "@lib/report/table.ts";
+import pl from "nodejs-polars";
+
+/** The repository root. */
+export const ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+/** Where the paper notebooks live. */
+export const NOTEBOOKS_DIR: string = join(ROOT, "notebooks");
+/** Default reports folder (git-ignored). */
+export const REPORTS_DIR: string = join(NOTEBOOKS_DIR, "reports");
+/** The Python that has Debian's jupyter_client / nbformat / nbconvert (not a pyenv shim). */
+export const PYTHON: string = Deno.env.get("OOD_PYTHON") ?? "/usr/bin/python3";
+/** Kernelspec name of the project kernel (`.jupyter/kernels/ood-deno`). */
+export const KERNEL = "ood-deno";
+
+/** Per-cell timeout by profile, in seconds. */
+export const CELL_TIMEOUT_S: Readonly<Record<Profile, number>> = { smoke: 180, default: 3600, paper: 48 * 3600 };
+
+/**
+ * The notebooks the main job and the tests run: `NN_*.ipynb` directly in `dir` (names starting with a digit,
+ * so scratch notebooks can live beside them), sorted by name.
+ */
+export function discoverNotebooks(dir: string = NOTEBOOKS_DIR): string[] {
+  try {
+    return [...Deno.readDirSync(dir)]
+      .filter((e) => e.isFile && /^\d.*\.ipynb$/.test(e.name))
+      .map((e) => join(dir, e.name))
+      .sort();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+}
+
+/**
+ * Finds a notebook by name (file name without extension) in `dir` or one folder below it (e.g.
+ * `notebooks/demo/demo.ipynb`), or by path. A numbered notebook also answers to its name without the number:
+ * `cider` finds `notebooks/05_cider.ipynb`.
+ *
+ * @throws Error listing the notebooks that exist when there is no such notebook.
+ */
+export function resolveNotebook(nameOrPath: string, dir: string = NOTEBOOKS_DIR): string {
+  if (nameOrPath.endsWith(".ipynb")) {
+    const p = resolve(nameOrPath);
+    Deno.statSync(p);
+    return p;
+  }
+  const candidates = [join(dir, `${nameOrPath}.ipynb`)];
+  for (const e of safeReadDir(dir)) {
+    if (e.isDirectory && e.name !== "reports") candidates.push(join(dir, e.name, `${nameOrPath}.ipynb`));
+  }
+  const found = candidates.find((p) => exists(p)) ??
+    discoverNotebooks(dir).find((p) => basename(p, ".ipynb").replace(/^\d+_/, "") === nameOrPath);
+  if (found) return found;
+  const known = [
+    ...discoverNotebooks(dir),
+    ...safeReadDir(dir).filter((e) => e.isDirectory && e.name !== "reports").flatMap((e) =>
+      safeReadDir(join(dir, e.name)).filter((f) => f.name.endsWith(".ipynb")).map((f) => join(dir, e.name, f.name))
+    ),
+  ].map((p) => basename(p, ".ipynb"));
+  throw new Error(`Unknown notebook "${nameOrPath}". Notebooks: ${known.join(", ") || "(none)"}.`);
+}
+
+function safeReadDir(dir: string): Deno.DirEntry[] {
+  try {
+    return [...Deno.readDirSync(dir)];
+  } catch {
+    return [];
+  }
+}
+
+function exists(p: string): boolean {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Options of {@link runNotebook}. */
+export interface RunNotebookOptions {
+  profile: Profile;
+  /** Reports folder; default `notebooks/reports`. */
+  outDir?: string;
+  /** Seconds per cell; default {@link CELL_TIMEOUT_S} of the profile. */
+  cellTimeoutS?: number;
+  /** Write the HTML report (default true). */
+  html?: boolean;
+  /** HTML report without code cells (default false). */
+  noInput?: boolean;
+  /** Extra environment variables for the kernel. */
+  env?: Record<string, string>;
+  /** Quiet seconds on IOPub after a cell reports idle (default 0.03). */
+  graceS?: number;
+}
+
+/** The outcome of one notebook run (also written as `<name>.run.json`). */
+export interface NotebookRun {
+  name: string;
+  notebook: string;
+  profile: Profile;
+  ok: boolean;
+  /** `ok`, `error` (a cell threw), `async-error`, `timeout`, `kernel-died`, `kernel-start`. */
+  status: string;
+  /** 0-based index in the notebook's cells of the failing cell, and its execution count. */
+  cell: number | null;
+  executionCount: number | null;
+  ename: string | null;
+  evalue: string | null;
+  traceback: string[];
+  /** One line for humans: `cell 3 [2]: Error: boom`. */
+  message: string;
+  startedAt: string;
+  seconds: number;
+  /** Outputs that arrived after their cell was done (kept). */
+  lateOutputs: number;
+  /** Paths written (absolute). */
+  ipynb: string;
+  html: string | null;
+  /** The notebook's result rows, when it wrote some. */
+  results: string | null;
+  /** The runner's stderr (the kernel's own log is discarded unless the kernel dies). */
+  stderr: string;
+}
+
+/**
+ * Executes a notebook headless with `OOD_PROFILE` set and writes `<outDir>/<name>.ipynb`, `.html`, `.run.json`.
+ * Never throws for a failing notebook: the result says which cell failed and why.
+ *
+ * The kernel gets `OOD_PROFILE`, `OOD_NOTEBOOK` (the name), `OOD_REPORTS_DIR` (= outDir), `OOD_RESULTS_DIR`
+ * (= outDir/results), `NO_COLOR=1`, and runs in the notebook's folder.
+ */
+export async function runNotebook(notebook: string, opts: RunNotebookOptions): Promise<NotebookRun> {
+  const outDir = resolve(opts.outDir ?? REPORTS_DIR);
+  const name = basename(notebook, ".ipynb");
+  await Deno.mkdir(join(outDir, "results"), { recursive: true });
+  const ipynb = join(outDir, `${name}.ipynb`), html = join(outDir, `${name}.html`);
+  const summaryPath = join(outDir, `.${name}.nbrun.json`);
+  const timeout = opts.cellTimeoutS ?? CELL_TIMEOUT_S[opts.profile];
+  const args = [
+    join(ROOT, "tools", "nbrun.py"),
+    notebook,
+    ipynb,
+    "--kernel",
+    KERNEL,
+    "--timeout",
+    String(timeout),
+    "--grace",
+    String(opts.graceS ?? 0.03),
+    "--summary",
+    summaryPath,
+    ...(opts.html ?? true ? ["--html", html] : []),
+    ...(opts.noInput ? ["--no-input"] : []),
+  ];
+  const inherited = Deno.env.toObject();
+  const env: Record<string, string> = {
+    ...inherited,
+    PATH: `${dirname(Deno.execPath())}:${inherited.PATH ?? "/usr/bin:/bin"}`,
+    JUPYTER_PATH: [join(ROOT, ".jupyter"), inherited.JUPYTER_PATH].filter(Boolean).join(":"),
+    NO_COLOR: "1",
+    OOD_PROFILE: opts.profile,
+    OOD_NOTEBOOK: name,
+    OOD_REPORTS_DIR: outDir,
+    OOD_RESULTS_DIR: join(outDir, "results"),
+    ...opts.env,
+  };
+  const startedAt = new Date().toISOString(), t0 = performance.now();
+  await Deno.remove(summaryPath).catch(() => {});
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(PYTHON, { args, env, clearEnv: true, stdout: "piped", stderr: "piped" }).output();
+  } catch (e) {
+    throw new Error(`Cannot run ${PYTHON} (run \`bash tools/setup.sh\` to install Jupyter): ${(e as Error).message}`);
+  }
+  const stderr = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+  let s: Record<string, unknown> = {};
+  try {
+    s = JSON.parse(await Deno.readTextFile(summaryPath));
+    await Deno.remove(summaryPath);
+  } catch {
+    s = {
+      status: "runner-failed",
+      ok: false,
+      evalue: `nbrun.py exited with ${out.code}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`,
+    };
+  }
+  const ok = out.code === 0 && s.ok === true;
+  const cell = (s.cell as number | null) ?? null, ec = (s.executionCount as number | null) ?? null;
+  const where = cell === null ? "" : `cell ${cell}${ec ? ` [${ec}]` : ""}: `;
+  const message = ok ? "ok" : `${where}${s.ename ?? s.status}: ${s.evalue ?? ""}`.trim();
+  const results = resultFiles(name, join(outDir, "results")).parquet;
+  const run: NotebookRun = {
+    name,
+    notebook: relative(ROOT, notebook),
+    profile: opts.profile,
+    ok,
+    status: ok ? "ok" : String(s.status ?? "error"),
+    cell,
+    executionCount: ec,
+    ename: (s.ename as string) ?? null,
+    evalue: (s.evalue as string) ?? null,
+    traceback: (s.traceback as string[]) ?? [],
+    message,
+    startedAt,
+    seconds: Math.round(performance.now() - t0) / 1000,
+    lateOutputs: Number(s.lateOutputs ?? 0),
+    ipynb,
+    html: opts.html ?? true ? html : null,
+    results: exists(results) && (await Deno.stat(results)).mtime! >= new Date(startedAt) ? results : null,
+    stderr,
+  };
+  await writeFileAtomic(join(outDir, `${name}.run.json`), JSON.stringify(run, null, 1) + "\n");
+  return run;
+}
+
+/** A code cell's outputs from an executed notebook (for tests and the index). */
+export interface ExecutedCell {
+  index: number;
+  source: string;
+  outputs: { output_type: string; data?: Record<string, unknown>; text?: string; ename?: string; evalue?: string }[];
+}
+
+/** Reads the code cells of an executed `.ipynb` with their outputs (multi-line strings joined). */
+export async function readExecuted(ipynb: string): Promise<ExecutedCell[]> {
+  const nb = JSON.parse(await Deno.readTextFile(ipynb)) as {
+    cells: { cell_type: string; source: string | string[]; outputs?: [] }[];
+  };
+  // nbformat stores multi-line strings as arrays of lines; join them back.
+  const text = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string") ? v.join("") : v;
+  return nb.cells.flatMap((c, index) =>
+    c.cell_type === "code"
+      ? [{
+        index,
+        source: text(c.source) as string,
+        outputs: (c.outputs ?? []).map((o: ExecutedCell["outputs"][number]) => ({
+          ...o,
+          ...(o.text !== undefined ? { text: text(o.text) as string } : {}),
+          ...(o.data ? { data: Object.fromEntries(Object.entries(o.data).map(([k, v]) => [k, text(v)])) } : {}),
+        })),
+      }]
+      : []
+  );
+}
+
+/**
+ * Writes `<outDir>/index.html`: every `<name>.run.json` in the folder (status, profile, time, links) and, per
+ * notebook with result rows, its `Average`-over-OOD-sets table (FPR95, AUROC). Self-contained, no scripts.
+ *
+ * @returns The path written.
+ */
+export async function writeIndex(outDir: string = REPORTS_DIR): Promise<string> {
+  const runs = safeReadDir(outDir).filter((e) => e.isFile && e.name.endsWith(".run.json")).map((e) => e.name).sort()
+    .map((f) => JSON.parse(Deno.readTextFileSync(join(outDir, f))) as NotebookRun);
+  const rows = runs.map((r) => {
+    const link = (p: string | null, label: string) =>
+      p && exists(p) ? `<a href="${escapeHtml(relative(outDir, p))}">${label}</a>` : "";
+    const status = r.ok ? `<span class="ok">✔ ok</span>` : `<span class="fail">✘ ${escapeHtml(r.message)}</span>`;
+    return `<tr><td class="key">${
+      escapeHtml(r.name)
+    }</td><td class="key">${status}</td><td class="key">${r.profile}</td>` +
+      `<td>${r.seconds.toFixed(1)} s</td><td class="key">${
+        escapeHtml(r.startedAt.replace("T", " ").slice(0, 19))
+      }</td>` +
+      `<td class="key">${link(r.html, "report")} ${link(r.ipynb, "notebook")} ${
+        link(r.results && r.results.replace(/\.parquet$/, ".csv"), "results (CSV)")
+      }</td></tr>`;
+  }).join("\n");
+  const sections: string[] = [];
+  for (const r of runs) {
+    const files = resultFiles(r.name, join(outDir, "results"));
+    if (!exists(files.parquet)) continue;
+    try {
+      const summary = summarize(readResults(files.parquet)).filter(pl.col("oodDataset").eq(pl.lit(AVERAGE)));
+      const manifest = exists(files.manifest) ? await readManifest(files.manifest) : null;
+      const engine = manifest?.engine ? `engine ${manifest.engine.engine} (${manifest.engine.description})` : "";
+      const table = metricTable(summary, { metrics: ["fpr95", "auroc"], caption: `${r.name}: average over OOD sets` });
+      sections.push(
+        `<section><h2>${escapeHtml(r.name)}</h2>${table.toHTML()}<p class="meta">${
+          escapeHtml(
+            [
+              manifest?.profile && `profile ${manifest.profile}`,
+              engine,
+              manifest?.git && `commit ${manifest.git.commit.slice(0, 10)}${manifest.git.dirty ? " (dirty)" : ""}`,
+            ].filter(Boolean).join(" · "),
+          )
+        }</p></section>`,
+      );
+    } catch (e) {
+      sections.push(
+        `<section><h2>${escapeHtml(r.name)}</h2><p class="fail">results unreadable: ${
+          escapeHtml((e as Error).message)
+        }</p></section>`,
+      );
+    }
+  }
+  const html = `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>ood-notebooks reports</title>
+<style>body{font:14px/1.45 system-ui,-apple-system,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em}.ok{color:#1a7f37}.fail{color:#cf222e}.meta{color:#555;font-size:12px}
+${TABLE_CSS}</style></head>
+<body><h1>ood-notebooks: reports</h1>
+<table class="ood-table"><thead><tr><th class="key">Notebook</th><th class="key">Status</th><th class="key">Profile</th><th>Time</th><th class="key">Started (UTC)</th><th class="key">Files</th></tr></thead>
+<tbody>
+${rows || `<tr><td class="key" colspan="6">no notebook has been run yet</td></tr>`}
+</tbody></table>
+${sections.join("\n")}
+</body></html>
+`;
+  const path = join(outDir, "index.html");
+  await writeFileAtomic(path, html);
+  return path;
+}
+
+/** Parsed command line of the notebook runner. */
+export interface NotebookArgs {
+  names: string[];
+  profile: Profile;
+  outDir: string;
+  cellTimeoutS?: number;
+  noInput: boolean;
+}
+
+/**
+ * Parses `[notebook...] [--profile P] [--out DIR] [--timeout S] [--no-input]` (`--flag=value` also works).
+ *
+ * @throws Error for an unknown flag or profile, or a flag without its value.
+ */
+export function parseNotebookArgs(args: readonly string[]): NotebookArgs {
+  const out: NotebookArgs = { names: [], profile: "default", outDir: REPORTS_DIR, noInput: false };
+  for (let i = 0; i < args.length; i++) {
+    let a = args[i]!, value: string | undefined;
+    if (a.startsWith("--") && a.includes("=")) [a, value] = [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)];
+    const next = () => {
+      const v = value ?? args[++i];
+      if (v === undefined) throw new Error(`${a} needs a value.`);
+      return v;
+    };
+    if (a === "--profile") out.profile = parseProfile(next(), "--profile");
+    else if (a === "--out") out.outDir = resolve(next());
+    else if (a === "--timeout") {
+      const t = Number(next());
+      if (!(t > 0)) throw new Error(`--timeout must be a positive number of seconds.`);
+      out.cellTimeoutS = t;
+    } else if (a === "--no-input") out.noInput = true;
+    else if (a.startsWith("-")) {
+      throw new Error(
+        `Unknown option ${a}. Options: --profile smoke|default|paper, --out DIR, --timeout S, --no-input.`,
+      );
+    } else out.names.push(a);
+  }
+  return out;
+}
+
+/**
+ * The notebook main job: runs the named notebooks (default: every numbered one) in order, prints one line per
+ * notebook, writes the index, and returns the exit status (0 when every notebook succeeded).
+ */
+export async function reproduceNotebooks(
+  args: readonly string[],
+  log: (line: string) => void = console.log,
+): Promise<number> {
+  const a = parseNotebookArgs(args);
+  const paths = a.names.length ? a.names.map((n) => resolveNotebook(n)) : discoverNotebooks();
+  if (paths.length === 0) {
+    log(`No notebooks to run (none named, and no numbered notebooks in ${relative(ROOT, NOTEBOOKS_DIR)}/).`);
+    return 1;
+  }
+  let failed = 0;
+  for (const p of paths) {
+    log(`▶ ${basename(p, ".ipynb")} (profile ${a.profile})`);
+    const r = await runNotebook(p, {
+      profile: a.profile,
+      outDir: a.outDir,
+      cellTimeoutS: a.cellTimeoutS,
+      noInput: a.noInput,
+    });
+    if (r.ok) log(`✔ ${r.name}: ${r.seconds.toFixed(1)} s → ${relative(Deno.cwd(), r.html ?? r.ipynb)}`);
+    else {
+      failed++;
+      log(`✘ ${r.name}: ${r.message}`);
+      if (r.traceback.length) log(r.traceback.slice(0, 12).map((l) => `    ${l}`).join("\n"));
+    }
+  }
+  const index = await writeIndex(a.outDir);
+  log(`index: ${relative(Deno.cwd(), index)} (${paths.length - failed}/${paths.length} notebooks ok)`);
+  return failed ? 1 : 0;
+}
+
+/**
+ * Whether `deno task reproduce <args>` means the notebook job: a notebook is named, or numbered notebooks exist
+ * and no other job is named.
+ */
+export function isNotebookInvocation(args: readonly string[], jobs: readonly string[]): boolean {
+  let names: string[];
+  try {
+    names = parseNotebookArgs(args).names;
+  } catch {
+    return true; // let the notebook job report the bad option
+  }
+  if (names.length === 1 && jobs.includes(names[0]!)) return false;
+  return names.length > 0 || discoverNotebooks().length > 0;
+}
+
+/** CLI entry: {@link reproduceNotebooks}, with a bad argument or a missing notebook reported in one line (exit 2). */
+export async function notebooksMain(args: readonly string[]): Promise<number> {
+  try {
+    return await reproduceNotebooks(args);
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    return 2;
+  }
+}
+
+if (import.meta.main) Deno.exit(await notebooksMain(Deno.args));
