@@ -5,10 +5,12 @@
  * Training (forward + backward + SGD step) and inference images/s of backbones from lib/backbones at batch 128
  * (smaller for the widest nets) on every TF.js engine that starts here, next to the same networks in PyTorch
  * (Debian python3-torch, bench/torch_bench.py) on the same cores, measured in the same run, one process per
- * measurement. With no arguments it runs the three original rows — LeNet (28×28×1), ResNet-20 and ResNet-18
- * (32×32×3) — and the metrics suite; name rows to run others (`deno task bench densenet_bc_100 wrn_40_2`); see
- * `NETS` for the list (`<name>_w<width>` rows are narrow variants). A row that does not fit in the wasm heap
- * falls back to smaller batches; the batch used is printed. Prints the ratio ours / PyTorch (PyTorch's faster
+ * measurement. Default engines: every one but the stock `cpu` (minutes per conv training step), with WebGPU only on
+ * a hardware adapter; `--engines=…` names them (then a software WebGPU adapter counts too). With no arguments it
+ * runs the three original rows — LeNet (28×28×1), ResNet-20 and ResNet-18 (32×32×3) — and the metrics suite;
+ * name rows to run others (`deno task bench densenet_bc_100 wrn_40_2`); see `NETS` for the list (`<name>_w<width>`
+ * rows are narrow variants). A row that does not fit in the wasm heap falls back to smaller batches; the batch used
+ * is printed. Prints the ratio ours / PyTorch (PyTorch's faster
  * memory format), warns if the two sides' trainable parameter counts differ, and merges the rows into
  * bench/out/latest.json. With `--rounds=N` every measurement is repeated N times, alternating engines and
  * PyTorch, and the median round is kept (this VM's timings vary by ±30 % run to run).
@@ -78,6 +80,8 @@ interface Options {
   nets: Net[];
   metrics: boolean;
   engines: EngineName[];
+  /** `--engines` was given: a software WebGPU adapter is then benchmarked too. */
+  namedEngines: boolean;
   threads: number;
   budgetSeconds: number;
   torch: boolean;
@@ -101,7 +105,8 @@ function parseArgs(args: string[]): Options {
   }
   const everything = nets.length === 0 && !metrics;
   const defaults = (Object.keys(NETS) as Net[]).filter((n) => spec(n).default);
-  const engines = (flags.get("engines")?.split(",") ?? [...ENGINE_NAMES]).map((e) => {
+  // The stock cpu engine (minutes per conv training step) runs only when named.
+  const engines = (flags.get("engines")?.split(",") ?? ENGINE_NAMES.filter((e) => e !== "cpu")).map((e) => {
     if (!(ENGINE_NAMES as readonly string[]).includes(e)) {
       throw new Error(`Unknown engine "${e}". Valid: ${ENGINE_NAMES.join(", ")}`);
     }
@@ -111,6 +116,7 @@ function parseArgs(args: string[]): Options {
     nets: everything ? defaults : nets,
     metrics: everything || metrics,
     engines,
+    namedEngines: flags.has("engines"),
     threads: Number(flags.get("threads") ?? navigator.hardwareConcurrency),
     budgetSeconds: Number(flags.get("budget") ?? 300),
     torch: !flags.has("no-torch"),
@@ -173,7 +179,7 @@ async function tfjsRow(
         String(reps),
         JSON.stringify(options),
       ],
-      { OOD_THREADS: String(opts.threads), NO_COLOR: "1" },
+      { OOD_THREADS: String(opts.threads), NO_COLOR: "1", OOD_BENCH_SOFTWARE_WEBGPU: opts.namedEngines ? "1" : "0" },
       engine === "cpu" ? Math.min(opts.budgetSeconds, 120) : opts.budgetSeconds,
     );
     if (run.ok) {

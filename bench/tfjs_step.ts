@@ -18,7 +18,9 @@ const WARMUP = 2;
 
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const report = await initBackend({ backend: engine, log: null });
+// Software WebGPU (lavapipe) runs only when the bench was asked for webgpu by name: it is minutes per step.
+const hardwareOnly = Deno.env.get("OOD_BENCH_SOFTWARE_WEBGPU") !== "1";
+const report = await initBackend({ backend: engine, log: null, hardwareOnly });
 seedEverything(0);
 const options = JSON.parse(optionsArg ?? "{}") as Omit<BackboneOptions, "numClasses">;
 const backbone = createBackbone(net!, { ...options, numClasses: 10 });

@@ -59,6 +59,8 @@ export interface InitBackendOptions {
   threads?: number;
   /** Where the one-line report goes; default `console.error`. Pass `null` to stay silent. */
   log?: ((line: string) => void) | null;
+  /** Refuse software WebGPU adapters even when `webgpu` is named (`auto` always refuses them). */
+  hardwareOnly?: boolean;
 }
 
 /** Options every engine module's `start` receives. */
@@ -127,7 +129,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   if (pending) return checkSame(await pending, choice);
   const log = opts.log === undefined ? (line: string) => console.error(line) : opts.log;
   // Set before the first await, so concurrent callers share one selection.
-  pending = selectEngine(choice, resolveThreads(opts.threads)).then((report) => {
+  pending = selectEngine(choice, resolveThreads(opts.threads), opts.hardwareOnly ?? false).then((report) => {
     active = report;
     log?.(formatReport(report));
     return report;
@@ -147,13 +149,13 @@ function checkSame(report: BackendReport, choice: BackendChoice): BackendReport 
   return report;
 }
 
-async function selectEngine(choice: BackendChoice, threads: number): Promise<BackendReport> {
+async function selectEngine(choice: BackendChoice, threads: number, hardwareOnly: boolean): Promise<BackendReport> {
   const order: readonly EngineName[] = choice === "auto" ? ENGINE_NAMES : [choice];
   const skipped: BackendReport["skipped"] = [];
   for (const engine of order) {
     try {
       const mod = await ENGINE_MODULES[engine]();
-      const start = await mod.start({ threads, requested: choice !== "auto" });
+      const start = await mod.start({ threads, requested: choice !== "auto" && !hardwareOnly });
       const reason = choice === "auto" ? "first available engine (auto)" : "requested";
       return { engine, reason, skipped, ...start };
     } catch (e) {

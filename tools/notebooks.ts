@@ -3,8 +3,8 @@
  *
  * `deno run -A tools/notebooks.ts [notebook...] [--profile smoke|default|paper] [--out DIR] [--timeout S]
  *   [--no-input]` (also reached through `deno task reproduce [notebook...] [--profile …]`):
- * for each notebook (named by its file name without extension; default: every numbered notebook
- * `notebooks/NN_*.ipynb`) it writes, into the reports folder (default `notebooks/reports/`, git-ignored):
+ * for each notebook (named by its file name without extension; default: every notebook directly in
+ * `notebooks/`) it writes, into the reports folder (default `reports/`, git-ignored):
  * - `<name>.ipynb`: the executed notebook, outputs included (open it in Jupyter);
  * - `<name>.html`: a self-contained HTML report (no scripts; tables and SVG figures inline);
  * - `<name>.run.json`: status, failing cell, timings;
@@ -33,7 +33,7 @@ export const ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..
 /** Where the paper notebooks live. */
 export const NOTEBOOKS_DIR: string = join(ROOT, "notebooks");
 /** Default reports folder (git-ignored). */
-export const REPORTS_DIR: string = join(NOTEBOOKS_DIR, "reports");
+export const REPORTS_DIR: string = join(ROOT, "reports");
 /** The Python that has Debian's jupyter_client / nbformat / nbconvert (not a pyenv shim). */
 export const PYTHON: string = Deno.env.get("OOD_PYTHON") ?? "/usr/bin/python3";
 /** Kernelspec name of the project kernel (`.jupyter/kernels/ood-deno`). */
@@ -43,13 +43,13 @@ export const KERNEL = "ood-deno";
 export const CELL_TIMEOUT_S: Readonly<Record<Profile, number>> = { smoke: 180, default: 3600, paper: 48 * 3600 };
 
 /**
- * The notebooks the main job and the tests run: `NN_*.ipynb` directly in `dir` (names starting with a digit,
- * so scratch notebooks can live beside them), sorted by name.
+ * The notebooks the main job and the tests run: every `*.ipynb` directly in `dir`, sorted by name (subfolders
+ * such as `notebooks/demo/` hold notebooks that run only when named).
  */
 export function discoverNotebooks(dir: string = NOTEBOOKS_DIR): string[] {
   try {
     return [...Deno.readDirSync(dir)]
-      .filter((e) => e.isFile && /^\d.*\.ipynb$/.test(e.name))
+      .filter((e) => e.isFile && e.name.endsWith(".ipynb"))
       .map((e) => join(dir, e.name))
       .sort();
   } catch (e) {
@@ -61,7 +61,7 @@ export function discoverNotebooks(dir: string = NOTEBOOKS_DIR): string[] {
 /**
  * Finds a notebook by name (file name without extension) in `dir` or one folder below it (e.g.
  * `notebooks/demo/demo.ipynb`), or by path. A numbered notebook also answers to its name without the number:
- * `cider` finds `notebooks/05_cider.ipynb`.
+ * `baselines` finds `notebooks/00_baselines.ipynb`.
  *
  * @throws Error listing the notebooks that exist when there is no such notebook.
  */
@@ -106,7 +106,7 @@ function exists(p: string): boolean {
 /** Options of {@link runNotebook}. */
 export interface RunNotebookOptions {
   profile: Profile;
-  /** Reports folder; default `notebooks/reports`. */
+  /** Reports folder; default `reports/`. */
   outDir?: string;
   /** Seconds per cell; default {@link CELL_TIMEOUT_S} of the profile. */
   cellTimeoutS?: number;
@@ -378,7 +378,7 @@ export function parseNotebookArgs(args: readonly string[]): NotebookArgs {
 }
 
 /**
- * The notebook main job: runs the named notebooks (default: every numbered one) in order, prints one line per
+ * The notebook main job: runs the named notebooks (default: every notebook directly in `notebooks/`) in order, prints one line per
  * notebook, writes the index, and returns the exit status (0 when every notebook succeeded).
  */
 export async function reproduceNotebooks(
@@ -388,7 +388,7 @@ export async function reproduceNotebooks(
   const a = parseNotebookArgs(args);
   const paths = a.names.length ? a.names.map((n) => resolveNotebook(n)) : discoverNotebooks();
   if (paths.length === 0) {
-    log(`No notebooks to run (none named, and no numbered notebooks in ${relative(ROOT, NOTEBOOKS_DIR)}/).`);
+    log(`No notebooks to run (none named, and no notebooks in ${relative(ROOT, NOTEBOOKS_DIR)}/).`);
     return 1;
   }
   let failed = 0;
@@ -413,7 +413,7 @@ export async function reproduceNotebooks(
 }
 
 /**
- * Whether `deno task reproduce <args>` means the notebook job: a notebook is named, or numbered notebooks exist
+ * Whether `deno task reproduce <args>` means the notebook job: a notebook is named, or notebooks exist
  * and no other job is named.
  */
 export function isNotebookInvocation(args: readonly string[], jobs: readonly string[]): boolean {

@@ -107,8 +107,8 @@ const JOBS = {
 } as const;
 
 if (import.meta.main) {
-  // Notebook mode (tools/notebooks.ts): `reproduce [notebook...] [--profile smoke|default|paper]`; the mnist job
-  // stays the default until numbered notebooks exist under notebooks/.
+  // Notebook mode (tools/notebooks.ts): `reproduce [notebook...] [--profile smoke|default|paper]`; `reproduce mnist`
+  // runs the MNIST job (the default only when notebooks/ holds no notebook).
   const notebooks = await import("./notebooks.ts");
   if (notebooks.isNotebookInvocation(Deno.args, Object.keys(JOBS))) Deno.exit(await notebooks.notebooksMain(Deno.args));
   const name = Deno.args[0] ?? "mnist";

@@ -6,7 +6,7 @@
  * its rows as `<name>.parquet` and `<name>.csv` plus `<name>.manifest.json` (config, git commit, Deno/TF.js
  * versions, engine report, dataset hashes, timings) into the results folder, each file atomically.
  *
- * Where results go: `OOD_RESULTS_DIR`, else `<OOD_REPORTS_DIR>/results`, else `notebooks/reports/results/`
+ * Where results go: `OOD_RESULTS_DIR`, else `<OOD_REPORTS_DIR>/results`, else `reports/results/`
  * (git-ignored). The notebook runner sets `OOD_RESULTS_DIR`, `OOD_NOTEBOOK` (the default `name`) and
  * `OOD_PROFILE`.
  *
@@ -286,9 +286,9 @@ function env(name: string): string | undefined {
 /** The repository root (two levels above this file). */
 export const REPO_ROOT: string = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
 
-/** Where reports go: `OOD_REPORTS_DIR`, else `<repo>/notebooks/reports` (git-ignored). */
+/** Where reports go: `OOD_REPORTS_DIR`, else `<repo>/reports` (git-ignored). */
 export function reportsDir(): string {
-  return env("OOD_REPORTS_DIR") ?? join(REPO_ROOT, "notebooks", "reports");
+  return env("OOD_REPORTS_DIR") ?? join(REPO_ROOT, "reports");
 }
 
 /** Where result rows go: `OOD_RESULTS_DIR`, else `<reportsDir()>/results`. */

@@ -1,6 +1,6 @@
 /**
  * Notebooks run headless in the real Deno Jupyter kernel (tools/nbrun.py through tools/notebooks.ts): every
- * numbered notebook under notebooks/ at the smoke profile, the demo notebook, and fixtures that must fail
+ * notebook directly in notebooks/ at the smoke profile, the demo notebook, and fixtures that must fail
  * (a throwing cell, asynchronous errors, a hung cell) or must not lose outputs.
  */
 import assert from "node:assert/strict";
@@ -196,14 +196,18 @@ Deno.test("runNotebook keeps every output of a 40-cell notebook (results, stream
   assert.deepEqual(cells.map((c) => outputText(c).trim()), expected);
 });
 
-Deno.test("discoverNotebooks lists only numbered notebooks, sorted; resolveNotebook finds one by name, without its number, or in a subfolder", async () => {
+Deno.test("discoverNotebooks lists the notebooks directly in the folder, sorted; resolveNotebook finds one by name, without its number, or in a subfolder", async () => {
   const dir = await Deno.makeTempDir();
   for (const f of ["10_b.ipynb", "00_a.ipynb", "scratch.ipynb", "01_notes.md"]) {
     await Deno.writeTextFile(join(dir, f), "{}");
   }
   await Deno.mkdir(join(dir, "demo"));
   await Deno.writeTextFile(join(dir, "demo", "demo.ipynb"), "{}");
-  assert.deepEqual(discoverNotebooks(dir).map((p) => p.slice(dir.length + 1)), ["00_a.ipynb", "10_b.ipynb"]);
+  assert.deepEqual(discoverNotebooks(dir).map((p) => p.slice(dir.length + 1)), [
+    "00_a.ipynb",
+    "10_b.ipynb",
+    "scratch.ipynb",
+  ]);
   assert.equal(resolveNotebook("demo", dir), join(dir, "demo", "demo.ipynb"));
   assert.equal(resolveNotebook("scratch", dir), join(dir, "scratch.ipynb"));
   assert.equal(
@@ -211,7 +215,7 @@ Deno.test("discoverNotebooks lists only numbered notebooks, sorted; resolveNoteb
     join(dir, "10_b.ipynb"),
     "a numbered notebook answers to its name without the number",
   );
-  assert.throws(() => resolveNotebook("nope", dir), /Unknown notebook "nope"\. Notebooks: 00_a, 10_b, demo\./);
+  assert.throws(() => resolveNotebook("nope", dir), /Unknown notebook "nope"\. Notebooks: 00_a, 10_b, scratch, demo\./);
   assert.deepEqual(discoverNotebooks(join(dir, "missing")), []);
 });
 

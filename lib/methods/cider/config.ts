@@ -1,5 +1,5 @@
 /**
- * The configuration type of the CIDER notebook (`notebooks/05_cider.ipynb`, conventions C7): the config cell is one
+ * The configuration type of the CIDER notebook (`notebooks/cider.ipynb`, conventions C7): the config cell is one
  * literal that `satisfies CiderConfig`, its sizes picked per run profile with `byProfile`.
  * {@linkcode checkCiderConfig} rejects inconsistent values, naming the field and the valid values.
  *

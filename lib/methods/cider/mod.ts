@@ -1,7 +1,7 @@
 /**
  * CIDER — "How to Exploit Hyperspherical Embeddings for Out-of-Distribution Detection?" (Yifei Ming, Yiyou Sun,
  * Ousmane Dia, Yixuan Li; ICLR 2023; arXiv:2203.04450; code deeplearning-wisc/cider), reproduced for
- * `notebooks/05_cider.ipynb`.
+ * `notebooks/cider.ipynb`.
  *
  * What is reproduced (papers.md §6):
  * - the network: CIFAR ResNet-18/34 encoder (narrow widths for the CPU profiles) → penultimate h → projection

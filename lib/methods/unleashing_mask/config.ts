@@ -1,5 +1,5 @@
 /**
- * The configuration type of the Unleashing Mask notebook (`notebooks/04_unleashing_mask.ipynb`, conventions C7):
+ * The configuration type of the Unleashing Mask notebook (`notebooks/unleashing_mask.ipynb`, conventions C7):
  * the notebook's config cell is one literal that `satisfies UnleashingMaskConfig`, its sizes picked per run profile
  * with `byProfile`. {@link checkUnleashingMaskConfig} rejects inconsistent values with a message that names the
  * field and the valid values.

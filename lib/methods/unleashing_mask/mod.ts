@@ -1,7 +1,7 @@
 /**
  * Unleashing Mask (UM) and UMAP — Zhu, Li, Yao, Liu, Xu, Han, "Unleashing Mask: Explore the Intrinsic
  * Out-of-Distribution Detection Capability", ICML 2023 (arXiv:2306.03715; code `ZFancy/Unleashing-Mask` @1640ce6,
- * papers.md §5). Notebook: `notebooks/04_unleashing_mask.ipynb` (also reachable as `unleashing_mask`).
+ * papers.md §5). Notebook: `notebooks/unleashing_mask.ipynb`.
  *
  * What is reproduced:
  * - a well-trained classifier (trained and cached here; `pretrain.ts`), with OOD detection recorded along its run;
