@@ -23,6 +23,19 @@ export function selectIndices(n: number, limit?: number, seed?: Seed): Int32Arra
   return new Rng(seed).permutation(n).slice(0, k);
 }
 
+/** The first `n` images (all when `n` is undefined or larger), as views into `ds` without copying. */
+export function headDataset(ds: Dataset, n: number | undefined): Dataset {
+  const k = n === undefined ? ds.shape[0] : Math.max(0, Math.min(n, ds.shape[0]));
+  if (k === ds.shape[0]) return ds;
+  const size = ds.shape[1] * ds.shape[2] * ds.shape[3];
+  return {
+    ...ds,
+    images: ds.images.subarray(0, k * size),
+    labels: ds.labels.subarray(0, k),
+    shape: [k, ds.shape[1], ds.shape[2], ds.shape[3]],
+  };
+}
+
 /** Images and labels at `indices`, in that order (a new dataset; `name` defaults to the source's). */
 export function subsetDataset(ds: Dataset, indices: ArrayLike<number>, name = ds.name): Dataset {
   const [n, h, w, c] = ds.shape;

@@ -107,86 +107,61 @@ function callMasked(
   });
 }
 
-/** A `Conv2D` whose kernel is masked by its top-k scores (edge-popup `SubnetConv`); serialises as "SubnetConv2D". */
-export class SubnetConv2D extends StockConv2DClass {
-  static className = "SubnetConv2D";
-  readonly keepRate: number;
-  readonly freezeWeights: boolean;
-  scores: LayerVariable | null = null;
+/** The stock layer class with `kernel` scores and the top-k mask added: the edge-popup `SubnetConv`/`SubnetLinear`. */
+function subnetClass<A extends object>(
+  Stock: (new (args: A) => tf.layers.Layer) & Pick<typeof tf.layers.Layer, "fromConfig">,
+  className: string,
+) {
+  return class Subnet extends Stock {
+    static className = className;
+    readonly keepRate: number;
+    readonly freezeWeights: boolean;
+    scores: LayerVariable | null = null;
 
-  constructor(args: ConvArgs & SubnetArgs) {
-    const { keepRate, freezeWeights, ...rest } = args;
-    super(rest);
-    this.keepRate = checkKeepRate(keepRate ?? 0.8);
-    this.freezeWeights = freezeWeights ?? true;
-  }
+    constructor(args: A & SubnetArgs) {
+      const { keepRate, freezeWeights, ...rest } = args;
+      super(rest as A);
+      this.keepRate = checkKeepRate(keepRate ?? 0.8);
+      this.freezeWeights = freezeWeights ?? true;
+    }
 
-  override build(inputShape: tf.Shape | tf.Shape[]): void {
-    super.build(inputShape);
-    const kernel = (this as unknown as KernelInternals).kernel as LayerVariable;
-    this.scores = this.addWeight("scores", kernel.shape, "float32", scoreInitializer(), undefined, true);
-    if (this.freezeWeights) freezeKernel(this as unknown as KernelInternals);
-  }
+    override build(inputShape: tf.Shape | tf.Shape[]): void {
+      super.build(inputShape);
+      const kernel = (this as unknown as KernelInternals).kernel as LayerVariable;
+      this.scores = this.addWeight("scores", kernel.shape, "float32", scoreInitializer(), undefined, true);
+      if (this.freezeWeights) freezeKernel(this as unknown as KernelInternals);
+    }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
-    return callMasked(
-      this as unknown as KernelInternals,
-      this.scores!,
-      this.keepRate,
-      () => super.call(inputs, kwargs),
-    );
-  }
+    override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+      return callMasked(
+        this as unknown as KernelInternals,
+        this.scores!,
+        this.keepRate,
+        () => super.call(inputs, kwargs),
+      );
+    }
 
-  /** The binary mask in use now (a new tensor). */
-  mask(): tf.Tensor {
-    return tf.tidy(() => topKMask(tf.abs(this.scores!.read()), this.keepRate));
-  }
+    /** The binary mask in use now (a new tensor). */
+    mask(): tf.Tensor {
+      return tf.tidy(() => topKMask(tf.abs(this.scores!.read()), this.keepRate));
+    }
 
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), keepRate: this.keepRate, freezeWeights: this.freezeWeights };
-  }
+    override getConfig(): tf.serialization.ConfigDict {
+      return { ...super.getConfig(), keepRate: this.keepRate, freezeWeights: this.freezeWeights };
+    }
+  };
 }
+
+/** A `Conv2D` whose kernel is masked by its top-k scores (edge-popup `SubnetConv`); serialises as "SubnetConv2D". */
+export const SubnetConv2D = subnetClass<ConvArgs>(StockConv2DClass, "SubnetConv2D");
+/** An instance of {@link SubnetConv2D}. */
+export type SubnetConv2D = InstanceType<typeof SubnetConv2D>;
 tf.serialization.registerClass(SubnetConv2D);
 
 /** A `Dense` whose kernel is masked by its top-k scores (edge-popup `SubnetLinear`); serialises as "SubnetDense". */
-export class SubnetDense extends StockDenseClass {
-  static className = "SubnetDense";
-  readonly keepRate: number;
-  readonly freezeWeights: boolean;
-  scores: LayerVariable | null = null;
-
-  constructor(args: DenseArgs & SubnetArgs) {
-    const { keepRate, freezeWeights, ...rest } = args;
-    super(rest);
-    this.keepRate = checkKeepRate(keepRate ?? 0.8);
-    this.freezeWeights = freezeWeights ?? true;
-  }
-
-  override build(inputShape: tf.Shape | tf.Shape[]): void {
-    super.build(inputShape);
-    const kernel = (this as unknown as KernelInternals).kernel as LayerVariable;
-    this.scores = this.addWeight("scores", kernel.shape, "float32", scoreInitializer(), undefined, true);
-    if (this.freezeWeights) freezeKernel(this as unknown as KernelInternals);
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
-    return callMasked(
-      this as unknown as KernelInternals,
-      this.scores!,
-      this.keepRate,
-      () => super.call(inputs, kwargs),
-    );
-  }
-
-  /** The binary mask in use now (a new tensor). */
-  mask(): tf.Tensor {
-    return tf.tidy(() => topKMask(tf.abs(this.scores!.read()), this.keepRate));
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), keepRate: this.keepRate, freezeWeights: this.freezeWeights };
-  }
-}
+export const SubnetDense = subnetClass<DenseArgs>(StockDenseClass, "SubnetDense");
+/** An instance of {@link SubnetDense}. */
+export type SubnetDense = InstanceType<typeof SubnetDense>;
 tf.serialization.registerClass(SubnetDense);
 
 const SUBNET_OF: Record<string, string> = { Conv2D: SubnetConv2D.className, Dense: SubnetDense.className };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { concatDatasets, limitDataset, selectIndices, subsetDataset } from "@lib/datasets/subset.ts";
+import { concatDatasets, headDataset, limitDataset, selectIndices, subsetDataset } from "@lib/datasets/subset.ts";
 import type { Dataset } from "@lib/datasets/types.ts";
 
 const ds = (n: number, base = 0): Dataset => ({
@@ -33,4 +33,16 @@ Deno.test("subsetDataset()/limitDataset()/concatDatasets() copy the right images
   assert.deepEqual([...c.images], [0, 1, 100, 101, 102, 103]);
   assert.deepEqual([...c.labels], [0, 0, 1]);
   assert.throws(() => subsetDataset(ds(2), [2]), /out of range/);
+});
+
+Deno.test("headDataset() views the first n images without copying and returns the set itself when n covers it", () => {
+  const d = ds(4);
+  const head = headDataset(d, 2);
+  assert.deepEqual(head.shape, [2, ...d.shape.slice(1)]);
+  assert.deepEqual([...head.labels], [...d.labels.subarray(0, 2)]);
+  assert.equal(head.images.buffer, d.images.buffer, "a view, not a copy");
+  assert.equal(head.images.length, 2 * d.shape[1] * d.shape[2] * d.shape[3]);
+  assert.equal(headDataset(d, undefined), d);
+  assert.equal(headDataset(d, d.shape[0] + 5), d);
+  assert.equal(headDataset(d, -1).shape[0], 0);
 });

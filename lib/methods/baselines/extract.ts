@@ -10,14 +10,10 @@ import { tf } from "../../tf.ts";
 import type { Backbone } from "../../backbones/mod.ts";
 import type { Dataset } from "../../datasets/mod.ts";
 import { tensorBatches } from "../../data/tensors.ts";
+import type { Matrix } from "../../scores/matrix.ts";
 
-/** A matrix as a row-major buffer and its row width. */
-export interface Matrix {
-  /** rows·dim values, row-major. */
-  data: Float32Array;
-  /** Row width. */
-  dim: number;
-}
+export { argmaxRows, type Matrix, matrixTensor } from "../../scores/matrix.ts";
+import { headDataset } from "../../datasets/subset.ts";
 
 /** A network's outputs on a dataset, one row per image in dataset order. */
 export interface NetOutputs {
@@ -56,7 +52,7 @@ export async function extractOutputs(backbone: Backbone, ds: Dataset, opts: Extr
   const withList = opts.featureList ?? false;
   const fl = backbone.featureList?.bind(backbone);
   if (withList && !fl) throw new Error(`extractOutputs: backbone ${backbone.name} has no featureList`);
-  const src = opts.limit === undefined || opts.limit >= ds.shape[0] ? ds : firstN(ds, opts.limit);
+  const src = opts.limit === undefined || opts.limit >= ds.shape[0] ? ds : headDataset(ds, opts.limit);
   const n = src.shape[0];
   const C = backbone.numClasses, D = backbone.featureDim;
   const logits = new Float32Array(n * C), features = new Float32Array(n * D);
@@ -90,40 +86,7 @@ export async function extractOutputs(backbone: Backbone, ds: Dataset, opts: Extr
   };
 }
 
-/** The first `n` images of a dataset (a view-free copy of the prefix). */
-export function firstN(ds: Dataset, n: number): Dataset {
-  const k = Math.max(0, Math.min(n, ds.shape[0]));
-  const per = ds.shape[1] * ds.shape[2] * ds.shape[3];
-  return {
-    name: ds.name,
-    images: ds.images.subarray(0, k * per),
-    labels: ds.labels.subarray(0, k),
-    shape: [k, ds.shape[1], ds.shape[2], ds.shape[3]],
-    classes: ds.classes,
-  };
-}
-
 /** The first `n` rows of a matrix (a view). */
 export function firstRows(m: Matrix, n: number): Matrix {
   return { data: m.data.subarray(0, Math.min(n * m.dim, m.data.length)), dim: m.dim };
-}
-
-/** Row-wise argmax of a matrix (e.g. predicted classes from logits); the first maximum wins. */
-export function argmaxRows(m: Matrix): Int32Array {
-  const n = Math.floor(m.data.length / m.dim);
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0, bestV = -Infinity;
-    for (let j = 0; j < m.dim; j++) {
-      const v = m.data[i * m.dim + j]!;
-      if (v > bestV) [best, bestV] = [j, v];
-    }
-    out[i] = best;
-  }
-  return out;
-}
-
-/** A matrix as a new `tf.Tensor2D` (the caller disposes it). */
-export function matrixTensor(m: Matrix): tf.Tensor2D {
-  return tf.tensor2d(m.data, [Math.floor(m.data.length / m.dim), m.dim], "float32");
 }

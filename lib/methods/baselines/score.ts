@@ -29,7 +29,9 @@ import {
   scoresToArray,
 } from "../../scores/mod.ts";
 import type { BaselineScoreOptions } from "./config.ts";
-import { firstN, firstRows, type Matrix, matrixTensor, type NetOutputs } from "./extract.ts";
+import { headDataset } from "../../datasets/subset.ts";
+import { firstRows, type Matrix, matrixTensor, type NetOutputs } from "./extract.ts";
+import { fitMatrix, scoreMatrix } from "../../scores/matrix.ts";
 
 /** One evaluation set: its images (for ODIN) and the network's outputs on them (for every other score). */
 export interface EvalSet {
@@ -65,16 +67,6 @@ export interface Scorer<S> {
   score(state: S, set: EvalSet, ctx: FitContext, opts: BaselineScoreOptions): Promise<Float32Array>;
 }
 
-/** Runs `f` on a matrix as a tensor and reads the [n] result (every tensor disposed). */
-async function onMatrix(m: Matrix, f: (t: tf.Tensor2D) => tf.Tensor1D): Promise<Float32Array> {
-  const t = matrixTensor(m);
-  try {
-    return await scoresToArray(f(t));
-  } finally {
-    t.dispose();
-  }
-}
-
 /** Runs `f` on a list of matrices as tensors and reads the [n] result. */
 async function onMatrices(ms: readonly Matrix[], f: (t: tf.Tensor2D[]) => tf.Tensor1D): Promise<Float32Array> {
   const ts = ms.map(matrixTensor);
@@ -82,16 +74,6 @@ async function onMatrices(ms: readonly Matrix[], f: (t: tf.Tensor2D[]) => tf.Ten
     return await scoresToArray(f(ts));
   } finally {
     tf.dispose(ts);
-  }
-}
-
-/** Fits on a matrix as a tensor (disposed afterwards). */
-function fitOnMatrix<S>(m: Matrix, f: (t: tf.Tensor2D) => S): S {
-  const t = matrixTensor(m);
-  try {
-    return f(t);
-  } finally {
-    t.dispose();
   }
 }
 
@@ -107,7 +89,7 @@ async function odinOnSet(
   o: BaselineScoreOptions["odin"],
   batchSize: number,
 ): Promise<Float32Array> {
-  const src = o.limit === null ? ds : firstN(ds, o.limit);
+  const src = o.limit === null ? ds : headDataset(ds, o.limit);
   const out = new Float32Array(src.shape[0]);
   let row = 0;
   for (const { x, y } of tensorBatches(src, { batchSize, normalization: backbone.normalization })) {
@@ -127,17 +109,17 @@ export const SCORERS = {
   msp: {
     needs: "logits",
     fit: () => null,
-    score: (_s, set) => onMatrix(set.out.logits, (l) => msp(l)),
+    score: (_s, set) => scoreMatrix(set.out.logits, (l) => msp(l)),
   } satisfies Scorer<null>,
   maxLogit: {
     needs: "logits",
     fit: () => null,
-    score: (_s, set) => onMatrix(set.out.logits, (l) => maxLogit(l)),
+    score: (_s, set) => scoreMatrix(set.out.logits, (l) => maxLogit(l)),
   } satisfies Scorer<null>,
   energy: {
     needs: "logits",
     fit: () => null,
-    score: (_s, set, _c, o) => onMatrix(set.out.logits, (l) => energy(l, { temperature: o.energy.temperature })),
+    score: (_s, set, _c, o) => scoreMatrix(set.out.logits, (l) => energy(l, { temperature: o.energy.temperature })),
   } satisfies Scorer<null>,
   odin: {
     needs: "input",
@@ -147,7 +129,7 @@ export const SCORERS = {
   mahalanobis: {
     needs: "features",
     fit: (ctx, o) =>
-      fitOnMatrix(
+      fitMatrix(
         ctx.train.features,
         (f) =>
           fitMahalanobis(f, ctx.train.labels, {
@@ -155,7 +137,7 @@ export const SCORERS = {
             shrinkage: o.mahalanobis.shrinkage,
           }),
       ),
-    score: (state, set) => onMatrix(set.out.features, (f) => mahalanobis(state, f)),
+    score: (state, set) => scoreMatrix(set.out.features, (f) => mahalanobis(state, f)),
   } satisfies Scorer<MahalanobisState>,
   mahalanobisEnsemble: {
     needs: "featureList",
@@ -176,9 +158,9 @@ export const SCORERS = {
     needs: "features",
     fit: (ctx, o) => {
       const bank = o.knn.bankSize === null ? ctx.train.features : firstRows(ctx.train.features, o.knn.bankSize);
-      return fitOnMatrix(bank, (f) => fitKnn(f, null, { k: o.knn.k }));
+      return fitMatrix(bank, (f) => fitKnn(f, null, { k: o.knn.k }));
     },
-    score: (state, set) => onMatrix(set.out.features, (f) => knn(state, f)),
+    score: (state, set) => scoreMatrix(set.out.features, (f) => knn(state, f)),
   } satisfies Scorer<KnnState>,
 } as const satisfies Record<ScoreName, Scorer<unknown>>;
 

@@ -17,16 +17,16 @@
  * precision with ID positive (CIDER's "AUPR").
  * @module
  */
-import { tf } from "../../tf.ts";
 import type { Backbone } from "../../backbones/mod.ts";
 import { evaluate, type EvaluateResult } from "../../metrics/mod.ts";
-import { energy, fitKnn, fitMahalanobis, knn, mahalanobis, msp, scoresToArray } from "../../scores/mod.ts";
+import { energy, fitKnn, fitMahalanobis, knn, mahalanobis, msp } from "../../scores/mod.ts";
 import { type ResultRow, resultRow } from "../../report/results.ts";
 import type { CiderMethod } from "./config.ts";
 import type { CiderData } from "./data.ts";
 import { type EmbeddingQuality, embeddingQuality } from "./embedding.ts";
-import { extractOutputs, type Matrix, matrixTensor, normalizeRows, type Outputs } from "./features.ts";
+import { extractOutputs, normalizeRows, type Outputs } from "./features.ts";
 import { type ProbeOptions, probePredict, trainProbe } from "./probe.ts";
+import { argmaxRows, fitMatrix, scoreMatrix } from "../../scores/matrix.ts";
 
 /** One score's values on the ID test set and each OOD set. */
 export interface ScoreSets {
@@ -64,34 +64,6 @@ export interface NetworkEvaluation {
   seconds: number;
 }
 
-async function onMatrix(m: Matrix, f: (t: tf.Tensor2D) => tf.Tensor1D): Promise<Float32Array> {
-  const t = matrixTensor(m);
-  try {
-    return await scoresToArray(f(t));
-  } finally {
-    t.dispose();
-  }
-}
-
-function fitOn<S>(m: Matrix, f: (t: tf.Tensor2D) => S): S {
-  const t = matrixTensor(m);
-  try {
-    return f(t);
-  } finally {
-    t.dispose();
-  }
-}
-
-function argmaxRows(m: Matrix): Int32Array {
-  const n = m.data.length / m.dim, out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < m.dim; j++) if (m.data[i * m.dim + j]! > m.data[i * m.dim + best]!) best = j;
-    out[i] = best;
-  }
-  return out;
-}
-
 /** Which scores a method is evaluated with. */
 export function scoresOf(method: CiderMethod, withMahalanobis: boolean): string[] {
   return [...(method === "ce" ? ["msp", "energy"] : []), "knn", ...(withMahalanobis ? ["mahalanobis"] : [])];
@@ -121,18 +93,18 @@ export async function evaluateNetwork(
     scores[name] = sets;
   };
   for (const name of names) {
-    if (name === "msp") await run(name, (o) => onMatrix(o.logits, (l) => msp(l)));
-    else if (name === "energy") await run(name, (o) => onMatrix(o.logits, (l) => energy(l)));
+    if (name === "msp") await run(name, (o) => scoreMatrix(o.logits, (l) => msp(l)));
+    else if (name === "energy") await run(name, (o) => scoreMatrix(o.logits, (l) => energy(l)));
     else if (name === "knn") {
-      const state = fitOn(train.features, (f) => fitKnn(f, null, { k: opts.k }));
-      await run(name, (o) => onMatrix(o.features, (f) => knn(state, f)));
+      const state = fitMatrix(train.features, (f) => fitKnn(f, null, { k: opts.k }));
+      await run(name, (o) => scoreMatrix(o.features, (f) => knn(state, f)));
     } else {
-      const state = fitOn(
+      const state = fitMatrix(
         normalizeRows(train.features),
         (f) =>
           fitMahalanobis(f, train.labels, { numClasses: backbone.numClasses, shrinkage: opts.mahalanobis.shrinkage }),
       );
-      await run(name, (o) => onMatrix(normalizeRows(o.features), (f) => mahalanobis(state, f)));
+      await run(name, (o) => scoreMatrix(normalizeRows(o.features), (f) => mahalanobis(state, f)));
     }
   }
 

@@ -8,15 +8,10 @@ import { tf } from "../../tf.ts";
 import type { Backbone } from "../../backbones/mod.ts";
 import type { Dataset } from "../../datasets/mod.ts";
 import { tensorBatches } from "../../data/tensors.ts";
-import type { CiderNet } from "./network.ts";
+import type { Matrix } from "../../scores/matrix.ts";
 
-/** A matrix as a row-major buffer and its row width. */
-export interface Matrix {
-  /** rows·dim values. */
-  data: Float32Array;
-  /** Row width. */
-  dim: number;
-}
+export { type Matrix, matrixTensor } from "../../scores/matrix.ts";
+import type { CiderNet } from "./network.ts";
 
 /** A network's outputs on a dataset, one row per image in dataset order. */
 export interface Outputs {
@@ -70,11 +65,6 @@ export async function extractEmbeddings(net: CiderNet, ds: Dataset, batchSize: n
     }
   }
   return out;
-}
-
-/** A matrix as a new tensor (the caller disposes it). */
-export function matrixTensor(m: Matrix): tf.Tensor2D {
-  return tf.tensor2d(m.data, [m.data.length / m.dim, m.dim], "float32");
 }
 
 /** Rows scaled to unit L2 norm, h / (‖h‖ + 1e-10) (CIDER's `normalizer`), as a new matrix. */

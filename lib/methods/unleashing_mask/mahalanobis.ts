@@ -13,8 +13,10 @@ import type { AugmentationName, AugmentStep } from "../../data/augment.ts";
 import { evaluate } from "../../metrics/mod.ts";
 import { fitMahalanobis, mahalanobisEnsembleFromInput, type MahalanobisState } from "../../scores/mod.ts";
 import { crossEntropy } from "./loss.ts";
-import { firstN, mahalanobisLayers, mapRows, matrixTensor } from "./outputs.ts";
+import { headDataset } from "../../datasets/subset.ts";
+import { mahalanobisLayers, mapRows, matrixTensor } from "./outputs.ts";
 import { type LogisticModel, logisticRegressionCV, logit, sigmoid } from "./logistic.ts";
+import { concatTyped } from "../../io/bytes.ts";
 
 /** Options of {@linkcode fitUmMahalanobis}. */
 export interface UmMahalanobisOptions {
@@ -143,7 +145,7 @@ export async function fitUmMahalanobis(
   });
   const m = Math.min(opts.tuneSamples, Math.floor(tune.shape[0] / 2));
   if (m < 2) throw new Error(`fitUmMahalanobis: the tuning set has ${tune.shape[0]} images; need at least 4`);
-  const halves = [firstN(tune, m), sliceFrom(tune, m, 2 * m)];
+  const halves = [headDataset(tune, m), sliceFrom(tune, m, 2 * m)];
   const sets = halves.map((ds) => {
     const { x, y } = asTensors(net, ds);
     const adv = fgsm(net, x, y, opts.advNoise);
@@ -197,7 +199,10 @@ export function umMahalanobisScores(
 ): Float64Array {
   const parts: Float64Array[] = [];
   for (
-    const b of tensorBatches(firstN(ds, opts.limit), { batchSize: opts.batchSize, normalization: net.normalization })
+    const b of tensorBatches(headDataset(ds, opts.limit), {
+      batchSize: opts.batchSize,
+      normalization: net.normalization,
+    })
   ) {
     try {
       parts.push(combineLayers(state, layerScores(net, state.layers, b.x, state.magnitude, opts.batchSize)));
@@ -205,11 +210,5 @@ export function umMahalanobisScores(
       tf.dispose([b.x, b.y]);
     }
   }
-  const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatTyped(parts, (n) => new Float64Array(n));
 }

@@ -8,14 +8,12 @@ import { tf } from "../../tf.ts";
 import type { Backbone } from "../../backbones/mod.ts";
 import type { Dataset } from "../../datasets/mod.ts";
 import { tensorBatches } from "../../data/tensors.ts";
+import type { Matrix } from "../../scores/matrix.ts";
+
+export { argmaxRows, type Matrix, matrixTensor } from "../../scores/matrix.ts";
+import { headDataset } from "../../datasets/subset.ts";
 import type { AugmentationName, AugmentStep } from "../../data/augment.ts";
 import type { Seed } from "../../data/rng.ts";
-
-/** A matrix as a row-major buffer and its row width. */
-export interface Matrix {
-  data: Float32Array;
-  dim: number;
-}
 
 /** Options of the batched passes. */
 export interface PassOptions {
@@ -29,18 +27,6 @@ export interface PassOptions {
   seed?: Seed;
 }
 
-/** The first `n` images of a dataset (itself when it has no more). */
-export function firstN(ds: Dataset, n: number | undefined): Dataset {
-  if (n === undefined || n >= ds.shape[0]) return ds;
-  const size = ds.shape[1] * ds.shape[2] * ds.shape[3];
-  return {
-    ...ds,
-    images: ds.images.subarray(0, n * size),
-    labels: ds.labels.subarray(0, n),
-    shape: [n, ds.shape[1], ds.shape[2], ds.shape[3]],
-  };
-}
-
 /**
  * Runs `f` on normalised batches of `ds` (in dataset order) and concatenates the rows it returns. `f` runs inside
  * `tf.tidy`; its outputs are read and disposed.
@@ -52,7 +38,7 @@ export async function mapRows(
   f: (x: tf.Tensor4D, y: tf.Tensor1D) => tf.Tensor2D[],
   opts: PassOptions,
 ): Promise<{ outputs: Matrix[]; labels: Int32Array }> {
-  const src = firstN(ds, opts.limit);
+  const src = headDataset(ds, opts.limit);
   const parts: Float32Array[][] = [];
   const dims: number[] = [];
   for (
@@ -128,21 +114,4 @@ export async function lossAndAccuracy(
     }
   }
   return { loss: count ? loss / count : NaN, accuracy: count ? correct / count : NaN, count };
-}
-
-/** The arg-max class of each row. */
-export function argmaxRows(m: Matrix): Int32Array {
-  const n = m.dim ? m.data.length / m.dim : 0;
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < m.dim; j++) if (m.data[i * m.dim + j]! > m.data[i * m.dim + best]!) best = j;
-    out[i] = best;
-  }
-  return out;
-}
-
-/** A [rows, dim] tensor of a matrix (the caller disposes it). */
-export function matrixTensor(m: Matrix): tf.Tensor2D {
-  return tf.tensor2d(m.data, [m.dim ? m.data.length / m.dim : 0, m.dim]);
 }

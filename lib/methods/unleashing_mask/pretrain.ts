@@ -18,7 +18,8 @@ import { deriveSeed, seedEverything } from "../../train/seed.ts";
 import type { UmBackboneConfig, UnleashingMaskConfig } from "./config.ts";
 import type { UmData } from "./data.ts";
 import { type EpochPoint, trainStage } from "./finetune.ts";
-import { firstN, logitsOf, lossAndAccuracy, type Matrix } from "./outputs.ts";
+import { headDataset } from "../../datasets/subset.ts";
+import { logitsOf, lossAndAccuracy, type Matrix } from "./outputs.ts";
 
 /** One epoch of the pretraining curve. */
 export interface PretrainPoint extends EpochPoint {
@@ -128,8 +129,8 @@ export async function pretrainClassifier(
   const net = buildBackbone(cfg.backbone, data.train);
   const runDir = opts.cacheRoot && cfg.pretrain.cache ? pretrainCacheDir(opts.cacheRoot, cfg, data.train, seed) : null;
   const curve = cfg.pretrain.curve;
-  const trainSub = firstN(data.train, curve.trainLimit), testSub = firstN(data.test, curve.idLimit);
-  const oodSubs = Object.values(data.ood).map((d) => firstN(d, curve.oodLimit));
+  const trainSub = headDataset(data.train, curve.trainLimit), testSub = headDataset(data.test, curve.idLimit);
+  const oodSubs = Object.values(data.ood).map((d) => headDataset(d, curve.oodLimit));
   const pass = { batchSize: cfg.evalBatchSize };
   let history: PretrainPoint[] = [];
   let best = { acc: -1, epoch: 0 };

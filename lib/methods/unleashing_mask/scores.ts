@@ -13,7 +13,9 @@ import { energy, msp, odin } from "../../scores/mod.ts";
 import type { UmScore, UnleashingMaskConfig, Variant } from "./config.ts";
 import type { UmData } from "./data.ts";
 import { fitUmMahalanobis, umMahalanobisScores, type UmMahalanobisState } from "./mahalanobis.ts";
-import { argmaxRows, firstN, logitsOf, type Matrix, matrixTensor } from "./outputs.ts";
+import { headDataset } from "../../datasets/subset.ts";
+import { argmaxRows, logitsOf, type Matrix, matrixTensor } from "./outputs.ts";
+import { concatTyped } from "../../io/bytes.ts";
 
 /** One score's values on the ID test set and on each OOD set. */
 export interface ScoreSets {
@@ -75,7 +77,7 @@ function odinOf(
   limit?: number,
 ) {
   const parts: Float32Array[] = [];
-  for (const b of tensorBatches(firstN(ds, limit), { batchSize, normalization: net.normalization })) {
+  for (const b of tensorBatches(headDataset(ds, limit), { batchSize, normalization: net.normalization })) {
     try {
       const s = odin(net, b.x, { ...o, divideBySignStd: true, batchSize });
       parts.push(s.dataSync() as Float32Array);
@@ -84,13 +86,7 @@ function odinOf(
       tf.dispose([b.x, b.y]);
     }
   }
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let i = 0;
-  for (const p of parts) {
-    out.set(p, i);
-    i += p.length;
-  }
-  return out;
+  return concatTyped(parts, (n) => new Float32Array(n));
 }
 
 /** Options of {@linkcode scoreModel}: the config fields it uses, and the training augmentation. */

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "@lib/tf.ts";
 import { createBackbone } from "@lib/backbones/mod.ts";
 import { batchToTensor } from "@lib/data/tensors.ts";
-import { argmaxRows, extractOutputs, firstN, firstRows, matrixTensor } from "@lib/methods/baselines/extract.ts";
+import { argmaxRows, extractOutputs, firstRows, matrixTensor } from "@lib/methods/baselines/extract.ts";
+import { headDataset } from "@lib/datasets/subset.ts";
 import { assertClose, assertNoLeak, SIZE, toyDataset } from "./_fixtures.ts";
 
 await initBackend({ backend: "cpu", log: null });
@@ -48,13 +49,13 @@ Deno.test("extractOutputs() refuses featureList for a backbone without stages", 
   net.model.dispose();
 });
 
-Deno.test("argmaxRows(), firstRows(), firstN() and matrixTensor() on hand-made inputs", () => {
+Deno.test("argmaxRows(), firstRows(), headDataset() and matrixTensor() on hand-made inputs", () => {
   const m = { data: Float32Array.of(1, 3, 2, 5, 5, 0, -1, -2, -3), dim: 3 };
   assert.deepEqual([...argmaxRows(m)], [1, 0, 0], "ties keep the first maximum");
   assert.deepEqual([...firstRows(m, 2).data], [1, 3, 2, 5, 5, 0]);
   assert.equal(firstRows(m, 10).data.length, 9);
   const ds = toyDataset(5, 0);
-  const head = firstN(ds, 3);
+  const head = headDataset(ds, 3);
   assert.deepEqual(head.shape, [3, SIZE, SIZE, 1]);
   assert.deepEqual([...head.labels], [0, 1, 0]);
   assert.deepEqual(head.images, ds.images.subarray(0, 3 * SIZE * SIZE));
