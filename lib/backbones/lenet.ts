@@ -5,13 +5,14 @@
 import { tf } from "../tf.ts";
 import { NORMALIZATION } from "../datasets/normalization.ts";
 import { assembleBackbone } from "./assemble.ts";
-import { checkWidth, conv, scaled, type Sym, torchUniform } from "./_blocks.ts";
+import { checkWidth, conv, mark, scaled, STAGE_PREFIX, type Sym, torchUniform } from "./_blocks.ts";
 import type { Backbone, BackboneOptions } from "./types.ts";
 
 /**
  * The project's small MNIST CNN (the main job's network and the `lenet` benchmark row):
  * conv3×3(32)-ReLU-maxpool, conv3×3(64)-ReLU-maxpool, dense(128)-ReLU (the features), dense head.
- * Glorot-uniform initialisation (TF.js defaults). 421 642 parameters with 10 classes.
+ * Glorot-uniform initialisation (TF.js defaults). 421 642 parameters with 10 classes. `featureList` gives the
+ * pooled outputs of both conv blocks and the features (for the multi-layer Mahalanobis ensemble).
  * @param opts Classes, input shape (default 28×28×1), width multiplier, normalization (default MNIST 0.1307/0.3081).
  * @returns The backbone.
  * @example Usage
@@ -26,11 +27,11 @@ export function lenet(opts: BackboneOptions): Backbone {
   let h = L.conv2d({ filters: scaled(32, width), kernelSize: 3, padding: "same", activation: "relu" }).apply(
     input,
   ) as Sym;
-  h = L.maxPooling2d({ poolSize: 2 }).apply(h) as Sym;
+  h = mark(L.maxPooling2d({ poolSize: 2 }).apply(h) as Sym, `${STAGE_PREFIX}0`);
   h = L.conv2d({ filters: scaled(64, width), kernelSize: 3, padding: "same", activation: "relu" }).apply(h) as Sym;
-  h = L.maxPooling2d({ poolSize: 2 }).apply(h) as Sym;
+  h = mark(L.maxPooling2d({ poolSize: 2 }).apply(h) as Sym, `${STAGE_PREFIX}1`);
   h = L.flatten().apply(h) as Sym;
-  const features = L.dense({ units: scaled(128, width), activation: "relu" }).apply(h) as Sym;
+  const features = mark(L.dense({ units: scaled(128, width), activation: "relu" }).apply(h) as Sym, `${STAGE_PREFIX}2`);
   return assembleBackbone({
     name: "lenet",
     input,

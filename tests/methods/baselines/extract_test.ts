@@ -45,7 +45,11 @@ Deno.test("extractOutputs() honours limit and returns featureList for a backbone
 
 Deno.test("extractOutputs() refuses featureList for a backbone without stages", async () => {
   const net = createBackbone("lenet", { numClasses: 2, inputShape: [SIZE, SIZE, 1], width: 0.25 });
-  await assert.rejects(() => extractOutputs(net, toyDataset(4, 0), { featureList: true }), /lenet has no featureList/);
+  const { featureList: _list, featureListDims: _dims, ...stageless } = net;
+  await assert.rejects(
+    () => extractOutputs({ ...stageless, name: "stageless" }, toyDataset(4, 0), { featureList: true }),
+    /stageless has no featureList/,
+  );
   net.model.dispose();
 });
 

@@ -23,8 +23,8 @@ Deno.test("trainBaseline() + scoreBaseline() give one finite row per score × OO
   const scored = await scoreBaseline(cfg, data, run, (s) => {
     stages.push(s);
   });
-  const scores = ["msp", "maxLogit", "energy", "odin", "mahalanobis", "knn"];
-  assert.deepEqual(scored.scoreNames, scores, "no mahalanobisEnsemble: lenet has no featureList");
+  const scores = ["msp", "maxLogit", "energy", "odin", "mahalanobis", "mahalanobisEnsemble", "knn"];
+  assert.deepEqual(scored.scoreNames, scores, "every score, the ensemble on lenet's stages included");
   assert.deepEqual(stages, ["extract", ...scores]);
   assert.deepEqual(Object.keys(scored.seconds), stages);
   assert.equal(scored.rows.length, scores.length * 2);
