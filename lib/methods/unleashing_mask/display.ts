@@ -11,6 +11,7 @@ import { type Displayable, htmlView, markdownView } from "../../report/jupyter.t
 import { type Figure, figure, plotFigure } from "../../report/plot.ts";
 import { AVERAGE, formatNumber, metricTable } from "../../report/table.ts";
 import type { ClaimRow } from "./rows.ts";
+import type { Variant } from "./config.ts";
 import type { Quirk } from "./notes.ts";
 import type { SeedRun } from "./run.ts";
 
@@ -198,11 +199,11 @@ export function bulletList(title: string, items: readonly string[]): Displayable
 
 /**
  * The quirks of the authors' code and how each variant handles them, as a markdown table (long text wraps); the
- * run's variant is marked.
+ * variants this run executed are marked.
  */
-export function quirksView(quirks: readonly Quirk[], variant: "faithful" | "clean"): Displayable {
+export function quirksView(quirks: readonly Quirk[], ran: readonly Variant[]): Displayable {
   const cell = (t: string) => t.replace(/\|/g, "\\|").replace(/\n/g, " ");
-  const mark = (v: string) => v === variant ? `${v} (this run)` : v;
+  const mark = (v: Variant) => ran.includes(v) ? `${v} (run here)` : v;
   const lines = [
     `| Quirk | What the code does | ${mark("faithful")} | ${mark("clean")} |`,
     "|---|---|---|---|",

@@ -5,6 +5,7 @@
  */
 import { evaluate, type FprRule } from "../../metrics/mod.ts";
 import { type ResultRow, resultRow } from "../../report/results.ts";
+import type { Variant } from "./config.ts";
 import type { ModelScores } from "./scores.ts";
 
 /** The paper id of this notebook's result rows (= `lib/report/paper_numbers/unleashing_mask.json`). */
@@ -18,6 +19,14 @@ export interface ModelKey {
   seed: number;
   /** How the pretrained checkpoint was chosen (`best-test` for UM's CIFAR-100 `_best` model). */
   selection?: "last" | "best-test";
+}
+
+/**
+ * The rows of one variant as stored next to the primary variant's: their `method` gets the variant in
+ * parentheses (`UM` → `UM (clean)`), so one results file holds both and the variants stay apart.
+ */
+export function labelVariant(rows: readonly ResultRow[], variant: Variant): ResultRow[] {
+  return rows.map((r) => ({ ...r, method: `${r.method} (${variant})` }));
 }
 
 /**

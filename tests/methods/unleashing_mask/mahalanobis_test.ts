@@ -36,7 +36,8 @@ Deno.test("fgsm() steps 0.05 in [0, 1]-pixel space along the CE gradient sign, c
 
 Deno.test("layerScores() at magnitude 0 is Lee's max_c −½ D per layer; combineLayers() is −σ(z) or −z", () => {
   seedEverything(2);
-  const net = tinyNet();
+  // Without featureList the network has one layer: its penultimate features.
+  const { featureList: _list, featureListDims: _dims, ...net } = tinyNet();
   const train = tinyDataset(30, 4);
   const xt = batchToTensor(train.images, train.shape, net.normalization) as tf.Tensor4D;
   const state = fitMahalanobis(net.features(xt), train.labels, { numClasses: 3 });
@@ -64,7 +65,8 @@ Deno.test("fitUmMahalanobis() searches the magnitudes in order and scores a set;
   assert.deepEqual(state.search.map((s) => s.magnitude), [0, 0.01]);
   const best = Math.min(...state.search.map((s) => s.fpr95));
   assert.equal(state.search.find((s) => s.fpr95 === best)!.magnitude, state.magnitude, "first best magnitude");
-  assert.equal(state.regression.weights.length, 1, "LeNet has no featureList: the penultimate layer only");
+  assert.equal(state.regression.weights.length, 3, "one weight per lenet stage: both conv blocks and the features");
+  assert.equal(net.featureListDims!.length, 3);
   const s = umMahalanobisScores(state, net, tinyDataset(7, 8), { batchSize: 4 });
   assert.equal(s.length, 7);
   assert.ok(s.every(Number.isFinite));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { claimsCheck, modelRows, UM_PAPER } from "@lib/methods/unleashing_mask/rows.ts";
+import { claimsCheck, labelVariant, modelRows, UM_PAPER } from "@lib/methods/unleashing_mask/rows.ts";
 import type { ResultRow } from "@lib/report/results.ts";
 
 function row(method: string, score: string, seed: number, oodDataset: string, fpr95: number): ResultRow {
@@ -64,4 +64,16 @@ Deno.test("modelRows() writes one row per score and OOD set with the Hendrycks F
   assert.ok(rows.every((r) => r.paper === UM_PAPER && r.fprRule === "hendrycks" && r.idAccuracy === 0.75));
   assert.equal(rows[0]!.auroc, 1);
   assert.equal(rows[1]!.fpr95, 1, "4 ID scores: the nearest recall to 0.95 is 1, so τ = 0.6 accepts both");
+});
+
+Deno.test("labelVariant() names the variant in the method and leaves everything else alone", () => {
+  const row = modelRows(
+    { method: "UM", backbone: "lenet", idDataset: "fashion_mnist", seed: 0 },
+    { msp: { id: new Float32Array([0.9, 0.8]), ood: { mnist: new Float32Array([0.1, 0.85]) } } },
+    { fprRule: "hendrycks", idClassification: { labels: [0, 1], predictions: [0, 1] } },
+  );
+  const [clean] = labelVariant(row, "clean");
+  assert.equal(clean!.method, "UM (clean)");
+  assert.deepEqual({ ...clean!, method: "UM" }, row[0]);
+  assert.equal(row[0]!.method, "UM", "the input rows are not changed");
 });
