@@ -17,6 +17,7 @@ import { leadingReduceKernel } from "./leading_reduce.ts";
 import { maxPoolGrad } from "./max_pool_grad.ts";
 import { oneHot } from "./one_hot.ts";
 import { installThreadedWasm, WASM_PRIORITY } from "./threads.ts";
+import { slice } from "./slice.ts";
 import { tile } from "./tile.ts";
 
 /** Every kernel this engine replaces (or adds) on backend "wasm". */
@@ -33,6 +34,7 @@ export const WASM_TRAINING_KERNELS: Readonly<Record<string, KernelImpl>> = {
   MaxPoolGrad: maxPoolGrad,
   AvgPoolGrad: avgPoolGrad,
   OneHot: oneHot,
+  Slice: slice,
 };
 
 let registered = false;
