@@ -8,6 +8,7 @@ import { type KernelImpl, replaceKernel } from "../kernels.ts";
 import { registerFusedKernels } from "../fused/mod.ts";
 import { type EngineStart, type EngineStartOptions, tf, tfwasm } from "../../tf.ts";
 import { avgPoolGrad } from "./avg_pool_grad.ts";
+import { concat, slice, splitV } from "./block_copies.ts";
 import { matMulKernel } from "./batch_mat_mul.ts";
 import { cast } from "./cast.ts";
 import { conv2DBackpropFilter } from "./conv2d_backprop_filter.ts";
@@ -17,7 +18,6 @@ import { leadingReduceKernel } from "./leading_reduce.ts";
 import { maxPoolGrad } from "./max_pool_grad.ts";
 import { oneHot } from "./one_hot.ts";
 import { installThreadedWasm, WASM_PRIORITY } from "./threads.ts";
-import { slice } from "./slice.ts";
 import { tile } from "./tile.ts";
 
 /** Every kernel this engine replaces (or adds) on backend "wasm". */
@@ -35,6 +35,8 @@ export const WASM_TRAINING_KERNELS: Readonly<Record<string, KernelImpl>> = {
   AvgPoolGrad: avgPoolGrad,
   OneHot: oneHot,
   Slice: slice,
+  SplitV: splitV,
+  Concat: concat,
 };
 
 let registered = false;
