@@ -24,7 +24,7 @@ import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "@lib/io/atomic.ts";
 import { escapeHtml, TABLE_CSS } from "@lib/report/html_table.ts";
 import { parseProfile, type Profile } from "@lib/report/profile.ts";
-import { readManifest, readResults, resultFiles } from "@lib/report/results.ts";
+import { DEFAULT_REPORTS_DIR, readManifest, readResults, resultFiles } from "@lib/report/results.ts";
 import { AVERAGE, metricTable, summarize } from "@lib/report/table.ts";
 import pl from "nodejs-polars";
 
@@ -33,7 +33,7 @@ export const ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..
 /** Where the paper notebooks live. */
 export const NOTEBOOKS_DIR: string = join(ROOT, "notebooks");
 /** Default reports folder (git-ignored). */
-export const REPORTS_DIR: string = join(ROOT, "reports");
+export const REPORTS_DIR: string = DEFAULT_REPORTS_DIR;
 /** The Python that has Debian's jupyter_client / nbformat / nbconvert (not a pyenv shim). */
 export const PYTHON: string = Deno.env.get("OOD_PYTHON") ?? "/usr/bin/python3";
 /** Kernelspec name of the project kernel (`.jupyter/kernels/ood-deno`). */
@@ -73,14 +73,14 @@ export function resolveNotebook(nameOrPath: string, dir: string = NOTEBOOKS_DIR)
   }
   const candidates = [join(dir, `${nameOrPath}.ipynb`)];
   for (const e of safeReadDir(dir)) {
-    if (e.isDirectory && e.name !== "reports") candidates.push(join(dir, e.name, `${nameOrPath}.ipynb`));
+    if (e.isDirectory) candidates.push(join(dir, e.name, `${nameOrPath}.ipynb`));
   }
   const found = candidates.find((p) => exists(p)) ??
     discoverNotebooks(dir).find((p) => basename(p, ".ipynb").replace(/^\d+_/, "") === nameOrPath);
   if (found) return found;
   const known = [
     ...discoverNotebooks(dir),
-    ...safeReadDir(dir).filter((e) => e.isDirectory && e.name !== "reports").flatMap((e) =>
+    ...safeReadDir(dir).filter((e) => e.isDirectory).flatMap((e) =>
       safeReadDir(join(dir, e.name)).filter((f) => f.name.endsWith(".ipynb")).map((f) => join(dir, e.name, f.name))
     ),
   ].map((p) => basename(p, ".ipynb"));

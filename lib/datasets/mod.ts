@@ -33,7 +33,7 @@ export {
   splitByClasses,
   vmdlsSplit,
 } from "./splits.ts";
-export { concatDatasets, headDataset, limitDataset, selectIndices, subsetDataset } from "./subset.ts";
+export { concatDatasets, headDataset, limitDataset, rangeDataset, selectIndices, subsetDataset } from "./subset.ts";
 export { MANIFEST, type ManifestEntry } from "./manifest.ts";
 export { downloadDataset, type DownloadOptions, type InstallReport } from "./download.ts";
 export * from "../data/tensors.ts";

@@ -23,17 +23,23 @@ export function selectIndices(n: number, limit?: number, seed?: Seed): Int32Arra
   return new Rng(seed).permutation(n).slice(0, k);
 }
 
-/** The first `n` images (all when `n` is undefined or larger), as views into `ds` without copying. */
-export function headDataset(ds: Dataset, n: number | undefined): Dataset {
-  const k = n === undefined ? ds.shape[0] : Math.max(0, Math.min(n, ds.shape[0]));
-  if (k === ds.shape[0]) return ds;
+/** Images `start` (inclusive) to `end` (exclusive), clamped to the set, as views into `ds` without copying. */
+export function rangeDataset(ds: Dataset, start: number, end: number): Dataset {
+  const n = ds.shape[0];
+  const a = Math.max(0, Math.min(start, n)), b = Math.max(a, Math.min(end, n));
+  if (a === 0 && b === n) return ds;
   const size = ds.shape[1] * ds.shape[2] * ds.shape[3];
   return {
     ...ds,
-    images: ds.images.subarray(0, k * size),
-    labels: ds.labels.subarray(0, k),
-    shape: [k, ds.shape[1], ds.shape[2], ds.shape[3]],
+    images: ds.images.subarray(a * size, b * size),
+    labels: ds.labels.subarray(a, b),
+    shape: [b - a, ds.shape[1], ds.shape[2], ds.shape[3]],
   };
+}
+
+/** The first `n` images (all when `n` is undefined or larger), as views into `ds` without copying. */
+export function headDataset(ds: Dataset, n: number | undefined): Dataset {
+  return rangeDataset(ds, 0, n ?? ds.shape[0]);
 }
 
 /** Images and labels at `indices`, in that order (a new dataset; `name` defaults to the source's). */

@@ -286,9 +286,12 @@ function env(name: string): string | undefined {
 /** The repository root (two levels above this file). */
 export const REPO_ROOT: string = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
 
-/** Where reports go: `OOD_REPORTS_DIR`, else `<repo>/reports` (git-ignored). */
+/** The default reports folder, `<repo>/reports` (git-ignored). */
+export const DEFAULT_REPORTS_DIR: string = join(REPO_ROOT, "reports");
+
+/** Where reports go: `OOD_REPORTS_DIR`, else {@link DEFAULT_REPORTS_DIR}. */
 export function reportsDir(): string {
-  return env("OOD_REPORTS_DIR") ?? join(REPO_ROOT, "reports");
+  return env("OOD_REPORTS_DIR") ?? DEFAULT_REPORTS_DIR;
 }
 
 /** Where result rows go: `OOD_RESULTS_DIR`, else `<reportsDir()>/results`. */

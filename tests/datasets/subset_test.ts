@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { concatDatasets, headDataset, limitDataset, selectIndices, subsetDataset } from "@lib/datasets/subset.ts";
+import {
+  concatDatasets,
+  headDataset,
+  limitDataset,
+  rangeDataset,
+  selectIndices,
+  subsetDataset,
+} from "@lib/datasets/subset.ts";
 import type { Dataset } from "@lib/datasets/types.ts";
 
 const ds = (n: number, base = 0): Dataset => ({
@@ -45,4 +52,16 @@ Deno.test("headDataset() views the first n images without copying and returns th
   assert.equal(headDataset(d, undefined), d);
   assert.equal(headDataset(d, d.shape[0] + 5), d);
   assert.equal(headDataset(d, -1).shape[0], 0);
+});
+
+Deno.test("rangeDataset() views images [start, end), clamped to the set", () => {
+  const d = ds(5);
+  const mid = rangeDataset(d, 1, 3);
+  assert.deepEqual(mid.shape, [2, 1, 2, 1]);
+  assert.deepEqual([...mid.labels], [1, 2]);
+  assert.deepEqual([...mid.images], [2, 3, 4, 5]);
+  assert.equal(mid.images.buffer, d.images.buffer, "a view, not a copy");
+  assert.equal(rangeDataset(d, 3, 99).shape[0], 2);
+  assert.equal(rangeDataset(d, 4, 2).shape[0], 0);
+  assert.equal(rangeDataset(d, 0, 5), d);
 });

@@ -11,9 +11,9 @@ import type { Backbone } from "../../backbones/mod.ts";
 import type { Dataset } from "../../datasets/mod.ts";
 import { tensorBatches } from "../../data/tensors.ts";
 import type { Matrix } from "../../scores/matrix.ts";
+import { headDataset } from "../../datasets/subset.ts";
 
 export { argmaxRows, type Matrix, matrixTensor } from "../../scores/matrix.ts";
-import { headDataset } from "../../datasets/subset.ts";
 
 /** A network's outputs on a dataset, one row per image in dataset order. */
 export interface NetOutputs {
@@ -52,7 +52,7 @@ export async function extractOutputs(backbone: Backbone, ds: Dataset, opts: Extr
   const withList = opts.featureList ?? false;
   const fl = backbone.featureList?.bind(backbone);
   if (withList && !fl) throw new Error(`extractOutputs: backbone ${backbone.name} has no featureList`);
-  const src = opts.limit === undefined || opts.limit >= ds.shape[0] ? ds : headDataset(ds, opts.limit);
+  const src = headDataset(ds, opts.limit);
   const n = src.shape[0];
   const C = backbone.numClasses, D = backbone.featureDim;
   const logits = new Float32Array(n * C), features = new Float32Array(n * D);

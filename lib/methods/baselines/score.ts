@@ -89,7 +89,7 @@ async function odinOnSet(
   o: BaselineScoreOptions["odin"],
   batchSize: number,
 ): Promise<Float32Array> {
-  const src = o.limit === null ? ds : headDataset(ds, o.limit);
+  const src = headDataset(ds, o.limit ?? undefined);
   const out = new Float32Array(src.shape[0]);
   let row = 0;
   for (const { x, y } of tensorBatches(src, { batchSize, normalization: backbone.normalization })) {

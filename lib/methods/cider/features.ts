@@ -9,9 +9,9 @@ import type { Backbone } from "../../backbones/mod.ts";
 import type { Dataset } from "../../datasets/mod.ts";
 import { tensorBatches } from "../../data/tensors.ts";
 import type { Matrix } from "../../scores/matrix.ts";
+import type { CiderNet } from "./network.ts";
 
 export { type Matrix, matrixTensor } from "../../scores/matrix.ts";
-import type { CiderNet } from "./network.ts";
 
 /** A network's outputs on a dataset, one row per image in dataset order. */
 export interface Outputs {

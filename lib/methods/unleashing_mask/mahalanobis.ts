@@ -13,7 +13,7 @@ import type { AugmentationName, AugmentStep } from "../../data/augment.ts";
 import { evaluate } from "../../metrics/mod.ts";
 import { fitMahalanobis, mahalanobisEnsembleFromInput, type MahalanobisState } from "../../scores/mod.ts";
 import { crossEntropy } from "./loss.ts";
-import { headDataset } from "../../datasets/subset.ts";
+import { headDataset, rangeDataset } from "../../datasets/subset.ts";
 import { mahalanobisLayers, mapRows, matrixTensor } from "./outputs.ts";
 import { type LogisticModel, logisticRegressionCV, logit, sigmoid } from "./logistic.ts";
 import { concatTyped } from "../../io/bytes.ts";
@@ -145,7 +145,7 @@ export async function fitUmMahalanobis(
   });
   const m = Math.min(opts.tuneSamples, Math.floor(tune.shape[0] / 2));
   if (m < 2) throw new Error(`fitUmMahalanobis: the tuning set has ${tune.shape[0]} images; need at least 4`);
-  const halves = [headDataset(tune, m), sliceFrom(tune, m, 2 * m)];
+  const halves = [rangeDataset(tune, 0, m), rangeDataset(tune, m, 2 * m)];
   const sets = halves.map((ds) => {
     const { x, y } = asTensors(net, ds);
     const adv = fgsm(net, x, y, opts.advNoise);
@@ -173,17 +173,6 @@ export async function fitUmMahalanobis(
   } finally {
     for (const s of sets) tf.dispose([s.x, s.adv]);
   }
-}
-
-/** Images [start, end) of a dataset. */
-function sliceFrom(ds: Dataset, start: number, end: number): Dataset {
-  const size = ds.shape[1] * ds.shape[2] * ds.shape[3];
-  return {
-    ...ds,
-    images: ds.images.subarray(start * size, end * size),
-    labels: ds.labels.subarray(start, end),
-    shape: [end - start, ds.shape[1], ds.shape[2], ds.shape[3]],
-  };
 }
 
 /**

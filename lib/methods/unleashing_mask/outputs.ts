@@ -9,11 +9,11 @@ import type { Backbone } from "../../backbones/mod.ts";
 import type { Dataset } from "../../datasets/mod.ts";
 import { tensorBatches } from "../../data/tensors.ts";
 import type { Matrix } from "../../scores/matrix.ts";
-
-export { argmaxRows, type Matrix, matrixTensor } from "../../scores/matrix.ts";
 import { headDataset } from "../../datasets/subset.ts";
 import type { AugmentationName, AugmentStep } from "../../data/augment.ts";
 import type { Seed } from "../../data/rng.ts";
+
+export { argmaxRows, type Matrix, matrixTensor } from "../../scores/matrix.ts";
 
 /** Options of the batched passes. */
 export interface PassOptions {
