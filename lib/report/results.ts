@@ -1,7 +1,7 @@
 /**
  * Result rows: tidy numbers from one writer (conventions C13).
  *
- * One row per (paper, method, score, backbone, ID set, OOD set, seed, profile) with every metric as a fraction
+ * One row per (paper, method, variant, score, backbone, ID set, OOD set, FPR rule, seed, profile) with every metric as a fraction
  * in [0, 1] (never ×100, never "x ± y" strings: formatting happens only at display, in `table.ts`). A run writes
  * its rows as `<name>.parquet` and `<name>.csv` plus `<name>.manifest.json` (config, git commit, Deno/TF.js
  * versions, engine report, dataset hashes, timings) into the results folder, each file atomically.
@@ -30,50 +30,84 @@ export const METRIC_COLUMNS = [
   "fpr95OodPositive",
   "detectionError",
   "idAccuracy",
+  "macroF1",
+  "openSetAccuracy",
 ] as const;
 
 /** A metric column name. */
 export type MetricColumn = typeof METRIC_COLUMNS[number];
 
-/** The string key columns of a result row, in file order. */
+/**
+ * The string key columns of a result row, in file order (one schema for every paper: the results of all
+ * notebooks concatenate into one frame without renaming).
+ */
 export const KEY_COLUMNS = [
   "paper",
   "method",
+  "variant",
+  "label",
   "score",
   "backbone",
   "idDataset",
   "oodDataset",
+  "oodGroup",
   "profile",
   "selection",
+  "fprRule",
 ] as const;
+
+/** `faithful` (the authors' code, quirks included), `clean` (the quirks fixed), or `none` (no such split). */
+export type Variant = "faithful" | "clean" | "none";
+
+/** Near-OOD (held-out classes of the ID dataset) or far-OOD (other datasets, noise, transformed images). */
+export type OodGroup = "near" | "far";
+
+/** How the reported checkpoint or hyper-parameter was chosen. */
+export type Selection = "last" | "best-val" | "best-test";
 
 /** What identifies a result row (everything but the numbers). */
 export interface ResultKey {
   /** Paper / notebook id, e.g. `"cider"`, `"baselines"`. */
   paper: string;
-  /** Training method, e.g. `"CE"`, `"CIDER"`. */
+  /** Training method, a registry id of its paper (e.g. `"ce"`, `"supcon"`, `"cider"`, `"um"`). */
   method: string;
-  /** OOD score, e.g. `"msp"`, `"energy"`, `"knn"`. */
+  /** `faithful` / `clean` / `none`; default `none`. */
+  variant?: Variant;
+  /** Display label; default {@link displayLabel}(method, variant). */
+  label?: string;
+  /** Detector id (or a spec's `as` name), e.g. `"msp"`, `"knn"`. */
   score: string;
-  /** Backbone, e.g. `"lenet"`, `"resnet18"`. */
+  /** Backbone registry name, e.g. `"lenet"`, `"resnet18"`. */
   backbone: string;
+  /** Width multiplier of the backbone; default 1. */
+  width?: number;
   /** In-distribution dataset. */
   idDataset: string;
   /** OOD dataset. */
   oodDataset: string;
+  /** Default `far`. */
+  oodGroup?: OodGroup;
   /** Seed of the run. */
   seed: number;
   /** Profile the run used; default {@link currentProfile}(). */
   profile?: Profile;
-  /**
-   * How the reported checkpoint / hyper-parameter was chosen: `"last"` (default), `"best-val"`, or
-   * `"best-test"` (selected on the test set: labelled so, as in CMG's published code).
-   */
-  selection?: "last" | "best-val" | "best-test";
+  /** Default `last`; `best-test` = selected on the test set (labelled so, as in CMG's published code). */
+  selection?: Selection;
+  /** Seconds spent training the model the row scores; default null. */
+  trainSeconds?: number | null;
+  /** Seconds spent fitting and running this score on every set; default null. */
+  scoreSeconds?: number | null;
+}
+
+/** The display label of a method: its name, with the variant in parentheses unless it is `none`. */
+export function displayLabel(method: string, variant: Variant = "none"): string {
+  return variant === "none" ? method : `${method} (${variant})`;
 }
 
 /** One tidy result row: the key, every metric (fractions or null), and how the metrics were computed. */
-export interface ResultRow extends Required<ResultKey> {
+export interface ResultRow extends Required<Omit<ResultKey, "trainSeconds" | "scoreSeconds">> {
+  /** FPR@95 rule used for `fpr95`: `sklearn`, `hendrycks` or `odin` (a key: a second reading is more rows). */
+  fprRule: string;
   /** AUROC (Mann–Whitney, ties ½). */
   auroc: number | null;
   /** AUPR with ID positive. */
@@ -88,49 +122,70 @@ export interface ResultRow extends Required<ResultKey> {
   detectionError: number | null;
   /** Classification accuracy on the ID test set, or null. */
   idAccuracy: number | null;
+  /** Open-set macro-F1 over K + 1 classes (OOD = class K) at the 95 %-TPR threshold, or null. */
+  macroF1: number | null;
+  /** Open-set accuracy over ID and OOD images at the same threshold, or null. */
+  openSetAccuracy: number | null;
   /** Number of ID scores. */
   nId: number;
   /** Number of OOD scores. */
   nOod: number;
-  /** FPR@95 rule used: `sklearn`, `hendrycks` or `odin`. */
-  fprRule: string;
   /** AUPR estimator used: `ap` or `trapezoid`. */
   auprEstimator: string;
+  /** Seconds spent training the scored model, or null. */
+  trainSeconds: number | null;
+  /** Seconds spent fitting and running the score, or null. */
+  scoreSeconds: number | null;
 }
 
 /** Every column of the results table, in file order. */
 export const RESULT_COLUMNS = [
   ...KEY_COLUMNS,
   "seed",
+  "width",
   ...METRIC_COLUMNS,
   "nId",
   "nOod",
-  "fprRule",
   "auprEstimator",
+  "trainSeconds",
+  "scoreSeconds",
 ] as const;
+
+/** Open-set classification metrics of a row (computed by `lib/experiment/rows.ts`). */
+export interface OpenSetMetrics {
+  macroF1: number | null;
+  openSetAccuracy: number | null;
+}
 
 /**
  * A result row from a key and an `evaluate()` result (metrics copied as fractions).
  *
  * @param key What the numbers are about.
  * @param r The output of `evaluate(id, ood, opts)` from `lib/metrics`.
+ * @param openSet Open-set metrics, when the row's method classifies.
  * @example Usage
- * ```ts
- * const row = resultRow({ paper: "baselines", method: "CE", score: "msp", backbone: "lenet",
+ * ```ts ignore
+ * const row = resultRow({ paper: "baselines", method: "ce", score: "msp", backbone: "lenet",
  *   idDataset: "mnist", oodDataset: "fashion_mnist", seed: 0 }, evaluate(idScores, oodScores));
  * ```
  */
-export function resultRow(key: ResultKey, r: EvaluateResult): ResultRow {
+export function resultRow(key: ResultKey, r: EvaluateResult, openSet?: OpenSetMetrics): ResultRow {
+  const variant = key.variant ?? "none";
   return {
     paper: key.paper,
     method: key.method,
+    variant,
+    label: key.label ?? displayLabel(key.method, variant),
     score: key.score,
     backbone: key.backbone,
     idDataset: key.idDataset,
     oodDataset: key.oodDataset,
+    oodGroup: key.oodGroup ?? "far",
     profile: key.profile ?? currentProfile(),
     selection: key.selection ?? "last",
+    fprRule: r.settings.fprRule,
     seed: key.seed,
+    width: key.width ?? 1,
     auroc: r.auroc,
     auprIn: r.auprIn,
     auprOut: r.auprOut,
@@ -138,16 +193,19 @@ export function resultRow(key: ResultKey, r: EvaluateResult): ResultRow {
     fpr95OodPositive: r.fpr95OodPositive,
     detectionError: r.detectionError,
     idAccuracy: r.idAccuracy ?? null,
+    macroF1: openSet?.macroF1 ?? null,
+    openSetAccuracy: openSet?.openSetAccuracy ?? null,
     nId: r.nId,
     nOod: r.nOod,
-    fprRule: r.settings.fprRule,
     auprEstimator: r.settings.auprEstimator,
+    trainSeconds: key.trainSeconds ?? null,
+    scoreSeconds: key.scoreSeconds ?? null,
   };
 }
 
 /**
- * The rows as a Polars DataFrame with a fixed schema (strings; `seed`, `nId`, `nOod` Int32; metrics Float64
- * with nulls), so that an empty result set has the same columns.
+ * The rows as a Polars DataFrame with a fixed schema (strings; `seed`, `nId`, `nOod` Int32; `width`, metrics
+ * and seconds Float64 with nulls), so that an empty result set has the same columns.
  *
  * @throws Error when a metric is outside [0, 1] or NaN (a ×100 value slipped in), naming the row.
  */
@@ -157,22 +215,24 @@ export function resultsFrame(rows: readonly ResultRow[]): pl.DataFrame {
       const v = row[m];
       if (v !== null && !(v >= 0 && v <= 1)) {
         throw new Error(
-          `Result row ${i} (${row.method}/${row.score}/${row.oodDataset}): ${m} = ${v} is not a fraction in [0, 1].`,
+          `Result row ${i} (${row.label}/${row.score}/${row.oodDataset}): ${m} = ${v} is not a fraction in [0, 1].`,
         );
       }
     }
   });
   const str = (k: keyof ResultRow) => pl.Series(k, rows.map((r) => String(r[k])), pl.Utf8);
   const int = (k: keyof ResultRow) => pl.Series(k, rows.map((r) => r[k] as number), pl.Int32);
-  const num = (k: MetricColumn) => pl.Series(k, rows.map((r) => r[k]), pl.Float64);
+  const num = (k: keyof ResultRow) => pl.Series(k, rows.map((r) => r[k] as number | null), pl.Float64);
   return pl.DataFrame([
     ...KEY_COLUMNS.map(str),
     int("seed"),
+    num("width"),
     ...METRIC_COLUMNS.map(num),
     int("nId"),
     int("nOod"),
-    str("fprRule"),
     str("auprEstimator"),
+    num("trainSeconds"),
+    num("scoreSeconds"),
   ]);
 }
 

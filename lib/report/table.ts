@@ -22,6 +22,8 @@ export const METRIC_INFO: Readonly<Record<MetricColumn, { label: string; better:
   fpr95OodPositive: { label: "FPR95 (OOD+)", better: "lower" },
   detectionError: { label: "Det. error", better: "lower" },
   idAccuracy: { label: "ID acc.", better: "higher" },
+  macroF1: { label: "Open-set macro-F1", better: "higher" },
+  openSetAccuracy: { label: "Open-set acc.", better: "higher" },
 };
 
 /** The pseudo OOD set that holds the average over the real ones. */

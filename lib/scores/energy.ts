@@ -4,7 +4,8 @@
  */
 import { tf } from "../tf.ts";
 import { check2d, checkPositive } from "./_util.ts";
-import type { LogitScoreEntry } from "./types.ts";
+import { type Detector, needOutput } from "./detector.ts";
+import { scoreMatrix } from "./matrix.ts";
 
 /** Options of {@linkcode energy}. */
 export interface EnergyOptions {
@@ -41,12 +42,12 @@ export function energy(logits: tf.Tensor2D, opts: EnergyOptions = {}): tf.Tensor
   });
 }
 
-/** Registry entry of {@linkcode energy}. */
-export const energyEntry = {
+/** Detector of {@linkcode energy} (registry id `energy`). */
+export const energyDetector: Detector<{ temperature: number }, null> = {
   label: "Energy",
   citation: "Liu, Wang, Owens & Li, NeurIPS 2020 (arXiv:2010.03759)",
   formula: "T·logsumexp(f(x)/T), T = 1 (negated energy)",
-  needs: "logits",
-  fittable: false,
-  score: energy,
-} as const satisfies LogitScoreEntry;
+  needs: ["logits"],
+  defaults: { temperature: 1 },
+  score: (set, o) => scoreMatrix(needOutput(set.outputs, "logits", "Energy"), (l) => energy(l, o)),
+};

@@ -4,7 +4,9 @@
  */
 import { tf } from "../tf.ts";
 import { check2d, checkPositiveInt } from "./_util.ts";
-import type { FeatureScoreEntry, Labels } from "./types.ts";
+import type { Labels } from "./types.ts";
+import { type Detector, needOutput, trainOutputs } from "./detector.ts";
+import { firstRows, fitMatrix, scoreMatrix } from "./matrix.ts";
 
 /** Added to the norm before dividing, as CIDER's `normalizer` (x / (‖x‖ + 1e-10)). */
 export const KNN_NORM_EPS = 1e-10;
@@ -219,13 +221,24 @@ export function knnWorkingSetBytes(p: {
   return 4 * (p.queries * p.dim + p.queries * p.k + b * p.dim + 2 * q * (b + p.k) + 2 * q * p.k);
 }
 
-/** Registry entry of {@linkcode knn} (K from the state, default 50; squared distance). */
-export const knnEntry = {
+/** Options of the KNN detector. */
+export interface KnnDetectorOptions {
+  /** K: the K-th nearest bank vector. */
+  k: number;
+  /** Bank = the first `bankSize` training features; `null` = all of them. */
+  bankSize: number | null;
+}
+
+/** Detector of {@linkcode knn} (registry id `knn`; squared distance, K = 50 unless set). */
+export const knnDetector: Detector<KnnDetectorOptions, KnnState> = {
   label: "KNN",
   citation: "Sun, Ming, Zhu & Li, ICML 2022 (arXiv:2204.06507); as used by CIDER (ICLR 2023)",
   formula: "−‖z − z_(K)‖², z = h/‖h‖, z_(K) = K-th nearest training feature",
-  needs: "features",
-  fittable: true,
-  fit: fitKnn,
-  score: knn,
-} as const satisfies FeatureScoreEntry<KnnState>;
+  needs: ["features"],
+  defaults: { k: 50, bankSize: null },
+  fit: (ctx, o) => {
+    const f = needOutput(trainOutputs(ctx, "KNN"), "features", "KNN");
+    return fitMatrix(o.bankSize === null ? f : firstRows(f, o.bankSize), (t) => fitKnn(t, null, { k: o.k }));
+  },
+  score: (set, _o, state) => scoreMatrix(needOutput(set.outputs, "features", "KNN"), (t) => knn(state, t)),
+};

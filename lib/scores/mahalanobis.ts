@@ -6,7 +6,9 @@
 import { tf } from "../tf.ts";
 import { check2d, readLabels } from "./_util.ts";
 import { cholesky, classMeansAndScatter, inverseFromCholesky } from "./_linalg.ts";
-import type { FeatureScoreEntry, Labels } from "./types.ts";
+import type { Labels } from "./types.ts";
+import { type Detector, needOutput, trainOutputs } from "./detector.ts";
+import { fitMatrix, normalizeRows, scoreMatrix } from "./matrix.ts";
 
 /** Options of {@linkcode fitMahalanobis}. */
 export interface MahalanobisFitOptions {
@@ -219,13 +221,30 @@ export function mahalanobis(state: MahalanobisState, features: tf.Tensor2D): tf.
   return tf.tidy(() => tf.neg(tf.min(classDistances(state, features), 1)) as tf.Tensor1D);
 }
 
-/** Registry entry of {@linkcode mahalanobis} on penultimate features (default fit options). */
-export const mahalanobisEntry = {
+/** Options of the Mahalanobis detector. */
+export interface MahalanobisDetectorOptions {
+  /** Shrinkage α of the covariance towards the isotropic one (see {@linkcode MahalanobisFitOptions}). */
+  shrinkage: number;
+  /** L2-normalise the features (fit and test) first, h/(‖h‖ + 1e-10), as CIDER's `eval_ood.py` does. */
+  normalize: boolean;
+}
+
+/** Detector of {@linkcode mahalanobis} on penultimate features (registry id `mahalanobis`; tied Σ). */
+export const mahalanobisDetector: Detector<MahalanobisDetectorOptions, MahalanobisState> = {
   label: "Mahalanobis",
   citation: "Lee, Lee, Lee & Shin, NeurIPS 2018 (arXiv:1807.03888)",
   formula: "max_c −(f − μ_c)ᵀ Σ⁻¹ (f − μ_c), tied Σ",
-  needs: "features",
-  fittable: true,
-  fit: fitMahalanobis,
-  score: mahalanobis,
-} as const satisfies FeatureScoreEntry<MahalanobisState>;
+  needs: ["features"],
+  defaults: { shrinkage: 0, normalize: false },
+  fit: (ctx, o) => {
+    const f = needOutput(trainOutputs(ctx, "Mahalanobis"), "features", "Mahalanobis");
+    return fitMatrix(
+      o.normalize ? normalizeRows(f) : f,
+      (t) => fitMahalanobis(t, trainOutputs(ctx, "Mahalanobis").labels, { numClasses: ctx.model.numClasses, shrinkage: o.shrinkage }),
+    );
+  },
+  score: (set, o, state) => {
+    const f = needOutput(set.outputs, "features", "Mahalanobis");
+    return scoreMatrix(o.normalize ? normalizeRows(f) : f, (t) => mahalanobis(state, t));
+  },
+};

@@ -11,7 +11,9 @@ import {
   type MahalanobisFitOptions,
   type MahalanobisState,
 } from "./mahalanobis.ts";
-import type { FeatureListModel, FeatureListScoreEntry, Labels, Normalization } from "./types.ts";
+import type { FeatureListModel, Labels, Normalization } from "./types.ts";
+import { type Detector, needOutput, trainOutputs } from "./detector.ts";
+import { fitMatrices, scoreMatrices } from "./matrix.ts";
 
 /** Options of {@linkcode fitMahalanobisEnsemble}: the per-layer fit options plus the layer weights. */
 export interface MahalanobisEnsembleFitOptions extends MahalanobisFitOptions {
@@ -231,13 +233,18 @@ export function mahalanobisEnsembleFromInput(
   });
 }
 
-/** Registry entry of {@linkcode mahalanobisEnsemble} (feature-list input, unweighted mean, no preprocessing). */
-export const mahalanobisEnsembleEntry = {
+/** Detector of {@linkcode mahalanobisEnsemble} (registry id `mahalanobisEnsemble`; unweighted mean, no preprocessing). */
+export const mahalanobisEnsembleDetector: Detector<{ shrinkage: number }, MahalanobisEnsembleState> = {
   label: "Mahalanobis (ensemble)",
   citation: "Lee, Lee, Lee & Shin, NeurIPS 2018 (arXiv:1807.03888)",
   formula: "Σ_ℓ w_ℓ · max_c −(f_ℓ − μ_ℓc)ᵀ Σ_ℓ⁻¹ (f_ℓ − μ_ℓc), w_ℓ = 1/L",
-  needs: "featureList",
-  fittable: true,
-  fit: fitMahalanobisEnsemble,
-  score: mahalanobisEnsemble,
-} as const satisfies FeatureListScoreEntry<MahalanobisEnsembleState>;
+  needs: ["featureList"],
+  defaults: { shrinkage: 0 },
+  fit: (ctx, o) =>
+    fitMatrices(
+      needOutput(trainOutputs(ctx, "Mahalanobis (ensemble)"), "featureList", "Mahalanobis (ensemble)"),
+      (ts) => fitMahalanobisEnsemble(ts, trainOutputs(ctx, "Mahalanobis (ensemble)").labels, { numClasses: ctx.model.numClasses, ...o }),
+    ),
+  score: (set, _o, state) =>
+    scoreMatrices(needOutput(set.outputs, "featureList", "Mahalanobis (ensemble)"), (ts) => mahalanobisEnsemble(state, ts)),
+};

@@ -50,3 +50,47 @@ export function argmaxRows(m: Matrix): Int32Array {
   }
   return out;
 }
+
+/** Fits `f` on several matrices as tensors, all disposed afterwards. */
+export function fitMatrices<S>(ms: readonly Matrix[], f: (t: tf.Tensor2D[]) => S): S {
+  const ts = ms.map(matrixTensor);
+  try {
+    return f(ts);
+  } finally {
+    tf.dispose(ts);
+  }
+}
+
+/** Runs the score function `f` on several matrices as tensors and reads the [n] result (every tensor disposed). */
+export async function scoreMatrices(ms: readonly Matrix[], f: (t: tf.Tensor2D[]) => tf.Tensor1D): Promise<Float32Array> {
+  const ts = ms.map(matrixTensor);
+  try {
+    return await scoresToArray(f(ts));
+  } finally {
+    tf.dispose(ts);
+  }
+}
+
+/** The first `n` rows of a matrix (a view, no copy). */
+export function firstRows(m: Matrix, n: number): Matrix {
+  return { data: m.data.subarray(0, Math.min(n * m.dim, m.data.length)), dim: m.dim };
+}
+
+/**
+ * Rows scaled to unit L2 norm, h / (‖h‖₂ + 1e-10) (CIDER's `normalizer`; the same ε as KNN's bank), in float64
+ * sums, as a new matrix.
+ * @example Usage
+ * ```ts
+ * normalizeRows({ data: Float32Array.of(3, 4), dim: 2 }).data; // ≈ [0.6, 0.8]
+ * ```
+ */
+export function normalizeRows(m: Matrix): Matrix {
+  const out = new Float32Array(m.data.length);
+  for (let r = 0; r < m.data.length / m.dim; r++) {
+    let sq = 0;
+    for (let k = 0; k < m.dim; k++) sq += m.data[r * m.dim + k]! ** 2;
+    const s = 1 / (Math.sqrt(sq) + 1e-10);
+    for (let k = 0; k < m.dim; k++) out[r * m.dim + k] = m.data[r * m.dim + k]! * s;
+  }
+  return { data: out, dim: m.dim };
+}

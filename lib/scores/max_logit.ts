@@ -4,7 +4,8 @@
  */
 import { tf } from "../tf.ts";
 import { check2d } from "./_util.ts";
-import type { LogitScoreEntry } from "./types.ts";
+import { type Detector, needOutput } from "./detector.ts";
+import { scoreMatrix } from "./matrix.ts";
 
 /**
  * Maximum logit (Hendrycks, Basart, Mazeika, Zou, Kwon, Mostajabi, Steinhardt, Song, "Scaling Out-of-Distribution
@@ -26,12 +27,12 @@ export function maxLogit(logits: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.max(logits, 1) as tf.Tensor1D);
 }
 
-/** Registry entry of {@linkcode maxLogit}. */
-export const maxLogitEntry = {
+/** Detector of {@linkcode maxLogit} (registry id `maxLogit`). */
+export const maxLogitDetector: Detector<Record<never, never>, null> = {
   label: "MaxLogit",
   citation: "Hendrycks et al., ICML 2022 (arXiv:1911.11132)",
   formula: "max_c f_c(x)",
-  needs: "logits",
-  fittable: false,
-  score: maxLogit,
-} as const satisfies LogitScoreEntry;
+  needs: ["logits"],
+  defaults: {},
+  score: (set) => scoreMatrix(needOutput(set.outputs, "logits", "MaxLogit"), (l) => maxLogit(l)),
+};

@@ -4,7 +4,8 @@
  */
 import { tf } from "../tf.ts";
 import { check2d, checkPositive } from "./_util.ts";
-import type { LogitScoreEntry } from "./types.ts";
+import { type Detector, needOutput } from "./detector.ts";
+import { scoreMatrix } from "./matrix.ts";
 
 /** Options of {@linkcode msp}. */
 export interface MspOptions {
@@ -38,12 +39,12 @@ export function msp(logits: tf.Tensor2D, opts: MspOptions = {}): tf.Tensor1D {
   return tf.tidy(() => tf.max(tf.softmax(t === 1 ? logits : tf.div(logits, t)), 1) as tf.Tensor1D);
 }
 
-/** Registry entry of {@linkcode msp}. */
-export const mspEntry = {
+/** Detector of {@linkcode msp} (registry id `msp`). */
+export const mspDetector: Detector<{ temperature: number }, null> = {
   label: "MSP",
   citation: "Hendrycks & Gimpel, ICLR 2017 (arXiv:1610.02136)",
   formula: "max_c softmax(f(x)/T)_c, T = 1",
-  needs: "logits",
-  fittable: false,
-  score: msp,
-} as const satisfies LogitScoreEntry;
+  needs: ["logits"],
+  defaults: { temperature: 1 },
+  score: (set, o) => scoreMatrix(needOutput(set.outputs, "logits", "MSP"), (l) => msp(l, o)),
+};

@@ -4,7 +4,9 @@
  */
 import { tf } from "../tf.ts";
 import { check4d, checkPositive, checkPositiveInt, mapBatches, signDivisor, signStep } from "./_util.ts";
-import type { InputScoreEntry, LogitModel, Normalization } from "./types.ts";
+import type { LogitModel, Normalization } from "./types.ts";
+import type { Detector } from "./detector.ts";
+import { scoreImages } from "./on_images.ts";
 
 /** Options of {@linkcode odin}. */
 export interface OdinOptions {
@@ -95,12 +97,23 @@ export function odin(model: LogitModel, x: tf.Tensor4D, opts: OdinOptions = {}):
   });
 }
 
-/** Registry entry of {@linkcode odin} (T = 1000, ε = 0.0014, sign divided by std). */
-export const odinEntry = {
+/** Options of the ODIN detector: {@linkcode odin}'s, plus how many images of each set it scores. */
+export interface OdinDetectorOptions extends Required<Omit<OdinOptions, "normalization" | "batchSize">> {
+  /** Only the first `limit` images of each set (a forward and backward pass per image); `null` = all. */
+  limit: number | null;
+}
+
+/** Detector of {@linkcode odin} (registry id `odin`; T = 1000, ε = 0.0014, sign divided by std). */
+export const odinDetector: Detector<OdinDetectorOptions, null> = {
   label: "ODIN",
   citation: "Liang, Li & Srikant, ICLR 2018 (arXiv:1706.02690)",
   formula: "max_c softmax(f(x − ε·sign(−∇ₓ log S_ŷ(x;T))/σ)/T)_c, T = 1000, ε = 0.0014",
-  needs: "input",
-  fittable: false,
-  score: odin,
-} as const satisfies InputScoreEntry;
+  needs: ["input"],
+  defaults: { temperature: 1000, epsilon: 0.0014, divideBySignStd: true, limit: null },
+  score: (set, { limit, ...o }, _s, ctx) =>
+    scoreImages(
+      set.ds,
+      { normalization: ctx.model.normalization, batchSize: ctx.batchSize, limit },
+      (x) => odin(ctx.model, x, { ...o, batchSize: ctx.batchSize }),
+    ),
+};
