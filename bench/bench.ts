@@ -18,7 +18,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ENGINE_NAMES, type EngineName } from "@lib/tf.ts";
+import { ENGINE_NAMES, type EngineName } from "@lib/engine/mod.ts";
 import { writeFileAtomic } from "@lib/io/atomic.ts";
 import { benchMetrics } from "./metrics.ts";
 

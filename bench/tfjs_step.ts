@@ -6,7 +6,8 @@
  * usage: deno run -A bench/tfjs_step.ts ENGINE NET PHASE BATCH REPS [OPTIONS_JSON]
  * NET is a registry name of lib/backbones/mod.ts; OPTIONS_JSON holds backbone options such as {"width":0.25}.
  */
-import { type EngineName, initBackend, parseBackendChoice, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { type EngineName, initBackend, parseBackendChoice } from "@lib/engine/mod.ts";
 import { type BackboneOptions, createBackbone } from "@lib/backbones/mod.ts";
 import { seedEverything } from "@lib/train/seed.ts";
 

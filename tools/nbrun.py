@@ -3,6 +3,7 @@
 
 usage: nbrun.py IN.ipynb OUT.ipynb [--kernel NAME] [--timeout S] [--startup-timeout S] [--grace S]
                 [--allow-errors] [--no-async-check] [--summary FILE.json] [--html FILE.html [--no-input]]
+                [--events FILE|-]
 
 Why not `jupyter nbconvert --execute`: the Deno kernel (2.9.x) publishes some outputs (execute_result, stream,
 display_data) on IOPub *after* it has reported `status: idle`; nbclient stops reading at idle and drops them.
@@ -21,6 +22,12 @@ Exit status: 0 ok | 1 a cell raised (synchronously or asynchronously) | 2 timeou
 The kernel's working directory is the notebook's folder; the environment is inherited.
 The summary file (--summary) is JSON: {status, ok, cell, executionCount, ename, evalue, traceback, seconds,
 lateOutputs, cells: [{index, executionCount, seconds, outputs}]}; `cell` is the 0-based index in nb.cells.
+The events file (--events, `-` for stdout) gets one JSON object per line, flushed at once, for a live view:
+  {"event": "cell", "cell": i, "pos": k, "of": n, "line": "first line of the source"}   a cell starts
+  {"event": "display", "cell": i, "text": "..."}   a display with a display_id is shown or updated in place
+                                                   (text/plain; e.g. a progress bar), also after its cell ended
+  {"event": "done", "cell": i, "pos": k, "of": n, "line": "...", "seconds": s, "status": "ok"|"error"|...}
+`cell` is the index in nb.cells, `pos` the 1-based position among the n non-empty code cells.
 """
 import argparse
 import json
@@ -63,9 +70,37 @@ def check_code(next_cell, settle_ms=0):
     )
 
 
+class Events:
+    """The --events stream: one JSON object per line, flushed at once (a no-op without --events)."""
+
+    def __init__(self, target):
+        self.f = None if not target else sys.stdout if target == "-" else open(target, "w", encoding="utf-8")
+
+    def emit(self, **event):
+        if self.f is not None:
+            self.f.write(json.dumps(event) + "\n")
+            self.f.flush()
+
+    def close(self):
+        if self.f is not None and self.f is not sys.stdout:
+            self.f.close()
+
+
+def first_line(source):
+    """The first non-blank line of a cell's source, stripped (at most 200 characters)."""
+    return next((ln.strip() for ln in source.splitlines() if ln.strip()), "")[:200]
+
+
+def plain_text(data):
+    text = (data or {}).get("text/plain", "")
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
 class Runner:
-    def __init__(self, km, kc, grace):
+    def __init__(self, km, kc, grace, events=None):
         self.km, self.kc, self.grace = km, kc, grace
+        self.events = events or Events(None)
+        self.cell_of = {}  # msg_id -> index of the visible cell that sent it
         self.owner = {}  # msg_id -> output list of the cell it belongs to (None for hidden requests)
         self.displays = {}  # display_id -> outputs showing it (updates may come from later cells)
         self.late = 0
@@ -75,6 +110,10 @@ class Runner:
 
     def _store(self, outputs, m):
         t, c = m["msg_type"], m["content"]
+        did = c.get("transient", {}).get("display_id")
+        if did and t in ("display_data", "update_display_data"):
+            self.events.emit(event="display", cell=self.cell_of.get(m["parent_header"].get("msg_id")),
+                             text=plain_text(c.get("data")))
         if t == "update_display_data":
             for o in self.displays.get(c.get("transient", {}).get("display_id"), []):
                 o["data"], o["metadata"] = c["data"], c.get("metadata", {})
@@ -83,7 +122,6 @@ class Runner:
             outputs[-1]["text"] += c["text"]
         elif t in ("execute_result", "display_data", "stream", "error"):
             o = output_from_msg(m)
-            did = c.get("transient", {}).get("display_id")
             if did:
                 self.displays.setdefault(did, []).append(o)
             outputs.append(o)
@@ -94,7 +132,7 @@ class Runner:
         return {name for name, sock in (("shell", self.kc.shell_channel.socket),
                                         ("iopub", self.kc.iopub_channel.socket)) if sock in ready}
 
-    def execute(self, code, timeout, silent=False):
+    def execute(self, code, timeout, silent=False, cell=None):
         """Runs one request; returns (outputs, reply content or None, failure or None).
 
         A visible cell is done when its execute_reply has arrived, the kernel has said idle, and IOPub has then
@@ -102,6 +140,7 @@ class Runner:
         (hidden) request is done at its execute_reply, which carries the error, if any.
         """
         msg_id = self.kc.execute(code, silent=silent, store_history=not silent, allow_stdin=False)
+        self.cell_of[msg_id] = cell
         outputs = []
         self.owner[msg_id] = None if silent else outputs
         reply, idle, quiet_since = None, False, None
@@ -235,6 +274,7 @@ def run(a):
                 nb.cells[i].outputs.append(out)
             fail(1, "async-error", i, out["ename"], out["evalue"], lines)
 
+    events = Events(a.events)
     log = tempfile.NamedTemporaryFile("w+", prefix="nbrun-kernel-", suffix=".log", delete=False)
     km = kc = None
     try:
@@ -245,7 +285,7 @@ def run(a):
         except Exception as e:  # noqa: BLE001 - any start failure is reported the same way
             fail(2, "kernel-start", None, type(e).__name__, f"kernel {kernel!r} did not start: {e}", [])
             return status
-        r = Runner(km, kc, a.grace)
+        r = Runner(km, kc, a.grace, events)
         if not a.no_async_check:
             _, rep, why = r.execute(ASYNC_PRELUDE, a.startup_timeout, silent=True)
             if why or rep.get("status") != "ok":
@@ -269,6 +309,7 @@ def run(a):
                 return False
             return True
 
+        visible = [i for i in code_cells if nb.cells[i].source.strip()]
         for i in code_cells:
             cell = nb.cells[i]
             if not a.no_async_check and not hidden_check(i):
@@ -276,10 +317,13 @@ def run(a):
                 break
             if not cell.source.strip():
                 continue
+            where = dict(cell=i, pos=visible.index(i) + 1, of=len(visible), line=first_line(cell.source))
+            events.emit(event="cell", **where)
             t0 = time.monotonic()
-            outs, reply, why = r.execute(cell.source, a.timeout)
+            outs, reply, why = r.execute(cell.source, a.timeout, cell=i)
             cell.outputs = outs
             seconds = round(time.monotonic() - t0, 3)
+            events.emit(event="done", **where, seconds=seconds, status=why or (reply or {}).get("status", "ok"))
             cell.metadata["nbrun"] = {"seconds": seconds}
             summary["cells"].append({"index": i, "seconds": seconds, "outputs": len(outs),
                                      "executionCount": reply.get("execution_count") if reply else None})
@@ -322,6 +366,7 @@ def run(a):
             km.shutdown_kernel(now=True)
         log.close()
         os.unlink(log.name)
+        events.close()
         summary["seconds"] = round(time.monotonic() - t_start, 3)
         nb.metadata["nbrun"] = {"status": summary["status"], "seconds": summary["seconds"], "kernel": kernel}
         tmp = a.out + ".tmp"
@@ -356,6 +401,7 @@ def main():
     ap.add_argument("--summary", default=None)
     ap.add_argument("--html", default=None)
     ap.add_argument("--no-input", action="store_true", help="HTML report without code cells")
+    ap.add_argument("--events", default=None, help="JSON-lines progress events to FILE (- for stdout)")
     return run(ap.parse_args())
 
 

@@ -11,6 +11,7 @@
  * - `results/<name>.parquet|csv|manifest.json`: the result rows, written by the notebook itself
  *   (`writeResults` in lib/report/results.ts);
  * and then `index.html`, linking every report in the folder with a summary table.
+ * While a notebook runs it shows the running cell, its progress bar and the elapsed time (`tools/terminal.ts`).
  *
  * The kernel is run by `tools/nbrun.py` (Debian's /usr/bin/python3 with jupyter_client), which keeps reading
  * outputs that the Deno kernel publishes after it reports a cell done, kills a cell that exceeds the timeout,
@@ -27,6 +28,7 @@ import { parseProfile, type Profile } from "@lib/report/profile.ts";
 import { DEFAULT_REPORTS_DIR, readManifest, readResults, resultFiles } from "@lib/report/results.ts";
 import { AVERAGE, metricTable, summarize } from "@lib/report/table.ts";
 import pl from "nodejs-polars";
+import { type NotebookEvent, NotebookTerminal, readEvents } from "./terminal.ts";
 
 /** The repository root. */
 export const ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -118,6 +120,8 @@ export interface RunNotebookOptions {
   env?: Record<string, string>;
   /** Quiet seconds on IOPub after a cell reports idle (default 0.03). */
   graceS?: number;
+  /** Live events: a cell starts, a progress display is updated, a cell ends (see `tools/terminal.ts`). */
+  onEvent?: (e: NotebookEvent) => void;
 }
 
 /** The outcome of one notebook run (also written as `<name>.run.json`). */
@@ -175,6 +179,8 @@ export async function runNotebook(notebook: string, opts: RunNotebookOptions): P
     String(opts.graceS ?? 0.03),
     "--summary",
     summaryPath,
+    "--events",
+    "-",
     ...(opts.html ?? true ? ["--html", html] : []),
     ...(opts.noInput ? ["--no-input"] : []),
   ];
@@ -192,13 +198,19 @@ export async function runNotebook(notebook: string, opts: RunNotebookOptions): P
   };
   const startedAt = new Date().toISOString(), t0 = performance.now();
   await Deno.remove(summaryPath).catch(() => {});
-  let out: Deno.CommandOutput;
+  let child: Deno.ChildProcess;
   try {
-    out = await new Deno.Command(PYTHON, { args, env, clearEnv: true, stdout: "piped", stderr: "piped" }).output();
+    child = new Deno.Command(PYTHON, { args, env, clearEnv: true, stdout: "piped", stderr: "piped" }).spawn();
   } catch (e) {
     throw new Error(`Cannot run ${PYTHON} (run \`bash tools/setup.sh\` to install Jupyter): ${(e as Error).message}`);
   }
-  const stderr = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+  // nbrun.py writes its events on stdout (one JSON line each); anything else there joins its stderr.
+  const [errText, otherStdout, out] = await Promise.all([
+    new Response(child.stderr).text(),
+    readEvents(child.stdout, opts.onEvent ?? (() => {})),
+    child.status,
+  ]);
+  const stderr = errText + otherStdout;
   let s: Record<string, unknown> = {};
   try {
     s = JSON.parse(await Deno.readTextFile(summaryPath));
@@ -377,13 +389,24 @@ export function parseNotebookArgs(args: readonly string[]): NotebookArgs {
   return out;
 }
 
+/** Where {@link reproduceNotebooks} shows a running notebook's cells (see `tools/terminal.ts`). */
+export interface LiveView {
+  /** Redraw one status line in place; default: when `log` is the default and stdout is a terminal. */
+  tty?: boolean;
+  /** Raw output of the status line; default stdout. */
+  write?: (text: string) => void;
+}
+
 /**
- * The notebook main job: runs the named notebooks (default: every notebook directly in `notebooks/`) in order, prints one line per
- * notebook, writes the index, and returns the exit status (0 when every notebook succeeded).
+ * The notebook main job: runs the named notebooks (default: every notebook directly in `notebooks/`) in order,
+ * prints one line per notebook and, while one runs, its cells (a status line redrawn in place on a terminal —
+ * running cell, elapsed time, its progress bar — else one line per finished cell), writes the index, and returns
+ * the exit status (0 when every notebook succeeded).
  */
 export async function reproduceNotebooks(
   args: readonly string[],
   log: (line: string) => void = console.log,
+  live: LiveView = {},
 ): Promise<number> {
   const a = parseNotebookArgs(args);
   const paths = a.names.length ? a.names.map((n) => resolveNotebook(n)) : discoverNotebooks();
@@ -391,15 +414,20 @@ export async function reproduceNotebooks(
     log(`No notebooks to run (none named, and no notebooks in ${relative(ROOT, NOTEBOOKS_DIR)}/).`);
     return 1;
   }
+  const tty = live.tty ?? (log === console.log && Deno.stdout.isTerminal());
+  const encoder = new TextEncoder();
+  const write = live.write ?? ((text: string) => void Deno.stdout.writeSync(encoder.encode(text)));
   let failed = 0;
   for (const p of paths) {
     log(`▶ ${basename(p, ".ipynb")} (profile ${a.profile})`);
+    const view = new NotebookTerminal({ tty, write, log });
     const r = await runNotebook(p, {
       profile: a.profile,
       outDir: a.outDir,
       cellTimeoutS: a.cellTimeoutS,
       noInput: a.noInput,
-    });
+      onEvent: (e) => view.event(e),
+    }).finally(() => view.close());
     if (r.ok) log(`✔ ${r.name}: ${r.seconds.toFixed(1)} s → ${relative(Deno.cwd(), r.html ?? r.ipynb)}`);
     else {
       failed++;

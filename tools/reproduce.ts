@@ -9,7 +9,8 @@
  * `OOD_RUN_DIR=<dir>` makes the job checkpoint there (every 100 steps and at the epoch end) and resume from it.
  * @module
  */
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { createBackbone } from "@lib/backbones/mod.ts";
 import { loadDataset } from "@lib/datasets/mod.ts";
 import { tensorBatches } from "@lib/data/tensors.ts";

@@ -91,6 +91,30 @@ function odinArchive(p: {
   };
 }
 
+/**
+ * A 10 000-image subset of Huang & Li's MOS OOD benchmark (CVPR 2021; `deeplearning-wisc/large_scale_ood`): a tar.gz
+ * on the authors' web page with neither a published size nor a SHA-256, verified by the MD5 that the `detectors`
+ * library pins for the same file.
+ */
+function mosArchive(p: { file: string; md5: string; layout: string }): ManifestEntry {
+  return {
+    files: [{
+      url: `http://pages.cs.wisc.edu/~huangrui/imagenet_ood_dataset/${p.file}`,
+      filename: p.file,
+      format: "tar.gz",
+      size: null, // not published
+      sha256: null, // not published
+      md5: p.md5,
+      checksumSource: "edadaltocg/detectors src/detectors/data/mos.py (MD5)",
+    }],
+    homepage: "https://github.com/deeplearning-wisc/large_scale_ood",
+    license: "Released with MOS (Huang & Li, CVPR 2021) for research use; images subject to the original " +
+      "dataset's terms (iNaturalist: per-image licenses of the iNaturalist 2017 release; SUN: research use).",
+    layout: p.layout,
+    expectedImages: 10000,
+  };
+}
+
 /** The manifest, by registry name. */
 export const MANIFEST = {
   cifar10: {
@@ -205,6 +229,18 @@ export const MANIFEST = {
     expectedImages: 10000,
     subset: { count: 10000, seed: 0 },
   },
+  inaturalist: mosArchive({
+    file: "iNaturalist.tar.gz",
+    md5: "5be6ea8aa027d7b631916427b32cb335",
+    layout: "iNaturalist/images/*.jpg — 10 000 images of 110 plant concepts absent from ImageNet-1k (Unleashing " +
+      "Mask squashes them to 32×32)",
+  }),
+  sun: mosArchive({
+    file: "SUN.tar.gz",
+    md5: "8469c3ada62211477954ec1be53b12d0",
+    layout: "SUN/images/*.jpg — 10 000 images of 50 scene concepts absent from ImageNet-1k (Unleashing Mask " +
+      "squashes them to 32×32)",
+  }),
   omniglot: {
     files: [{
       url: "https://github.com/brendenlake/omniglot/raw/master/python/images_evaluation.zip",

@@ -17,7 +17,7 @@
  * `cifarSupcon` keeps the four-decimal values of the same statistics.
  * @module
  */
-import type { Normalization } from "./types.ts";
+import type { Dataset, Normalization } from "./types.ts";
 
 /** Named normalization constants (see the module table). */
 export const NORMALIZATION = {
@@ -40,4 +40,26 @@ export function resolveNormalization(n: NormalizationName | Normalization): Norm
   const found = (NORMALIZATION as Record<string, Normalization>)[n];
   if (!found) throw new Error(`Unknown normalization "${n}". Valid names: ${Object.keys(NORMALIZATION).join(", ")}.`);
   return found;
+}
+
+/**
+ * Per-channel mean and standard deviation of a dataset's pixels, on the [0, 1] scale (population std).
+ * @example Usage
+ * ```ts
+ * const ds = { name: "x", images: new Uint8Array([0, 255]), labels: new Int32Array(2), shape: [2, 1, 1, 1] as [number, number, number, number], classes: [] };
+ * pixelStatistics(ds); // { mean: [0.5], std: [0.5] }
+ * ```
+ */
+export function pixelStatistics(ds: Dataset): Normalization {
+  const c = ds.shape[3];
+  const sum = new Float64Array(c), sq = new Float64Array(c);
+  for (let i = 0; i < ds.images.length; i++) {
+    const v = ds.images[i]! / 255;
+    sum[i % c]! += v;
+    sq[i % c]! += v * v;
+  }
+  const n = ds.images.length / c;
+  const mean = Array.from(sum, (s) => s / n);
+  const std = Array.from(sq, (s, k) => Math.sqrt(Math.max(s / n - mean[k]! ** 2, 1e-12)));
+  return { mean, std };
 }

@@ -15,6 +15,22 @@ import { loadSvhn, SVHN_CLASSES } from "./svhn.ts";
 import { noiseDataset, type NoiseKind, transformedDataset, type TransformKind } from "./synthetic.ts";
 import type { Dataset, LoadOptions, Split } from "./types.ts";
 import type { Seed } from "../data/rng.ts";
+import type { FitMode } from "../data/resize.ts";
+
+/**
+ * Options of {@linkcode loadDataset}: `LoadOptions`, plus how image-folder sets bring their images to the
+ * registered size.
+ */
+export interface RegistryLoadOptions extends LoadOptions {
+  /**
+   * Image-folder sets only (ODIN sets, iSUN, Textures, Places365, iNaturalist, SUN, Omniglot): `resize_center_crop`
+   * (shorter side to the size, then centre crop: torchvision `Resize(s)` + `CenterCrop(s)`, CIDER's protocol),
+   * `resize` (stretched to size × size without keeping the aspect ratio: `Resize((s, s))`, Unleashing Mask's
+   * `data/OOD.py`) or `center_crop`. Default: the entry's own (`resize_center_crop` for the RGB 32×32 sets).
+   * Ignored by the other sets.
+   */
+  fit?: FitMode;
+}
 
 /** The load options a registry entry receives: the data root resolved, `like` defaulted. */
 export interface ResolvedLoadOptions {
@@ -28,6 +44,8 @@ export interface ResolvedLoadOptions {
   seed?: Seed;
   /** See `LoadOptions.like` (defaulted to `"mnist"`). */
   like: string;
+  /** See `RegistryLoadOptions.fit` (absent: the entry's own). */
+  fit?: FitMode;
 }
 
 /** A registry entry: metadata plus a loader. */
@@ -56,7 +74,12 @@ function folder(name: string, spec: ImageFolderSpec, extra: { firstN?: number } 
   return {
     appliesLimit: true,
     load: (o: ResolvedLoadOptions): Dataset =>
-      loadImageFolder(join(o.root, name), spec, { name, limit: o.limit, seed: o.seed, firstN: extra.firstN }),
+      loadImageFolder(join(o.root, name), o.fit ? { ...spec, fit: o.fit } : spec, {
+        name,
+        limit: o.limit,
+        seed: o.seed,
+        firstN: extra.firstN,
+      }),
   };
 }
 
@@ -94,6 +117,20 @@ function synthetic(kind: NoiseKind | TransformKind, description: string): Datase
       const n = o.limit === undefined ? full : Math.min(o.limit, full);
       return noiseDataset(kind, { n, height, width, channels }, { seed: `${o.split}/${String(o.seed ?? 0)}`, name });
     },
+  };
+}
+
+/** A 10 000-image OOD subset of Huang & Li's MOS benchmark (CVPR 2021), an image folder brought to 32×32. */
+function mosSubset(name: string, label: string): DatasetEntry {
+  return {
+    kind: "download",
+    description: `${label}, the 10 000-image OOD subset of Huang & Li (MOS, CVPR 2021), brought to 32×32`,
+    shape: [32, 32, 3],
+    splits: ["test"],
+    sizes: { test: 10000 },
+    numClasses: 0,
+    usedBy: ["UM"],
+    ...folder(name, RGB32),
   };
 }
 
@@ -222,6 +259,8 @@ export const DATASETS = {
     usedBy: ["UM", "CIDER"],
     ...folder("places365", RGB32),
   },
+  inaturalist: mosSubset("inaturalist", "iNaturalist"),
+  sun: mosSubset("sun", "SUN"),
   omniglot: {
     kind: "download",
     description: "Omniglot evaluation set: the first 10 000 PNGs (sorted paths), inverted, resized to 28×28 (VMDLS)",
@@ -263,7 +302,7 @@ export const CLASS_NAMES = {
  * const { images, labels, shape } = await loadDataset("mnist", { split: "test", limit: 1000 });
  * ```
  */
-export async function loadDataset(name: DatasetName, opts: LoadOptions): Promise<Dataset> {
+export async function loadDataset(name: DatasetName, opts: RegistryLoadOptions): Promise<Dataset> {
   const entry = (DATASETS as Record<string, DatasetEntry>)[name];
   if (!entry) throw new Error(`Unknown dataset "${name}". Valid names: ${Object.keys(DATASETS).join(", ")}.`);
   if (opts.split !== "train" && opts.split !== "test") {
@@ -286,6 +325,7 @@ export async function loadDataset(name: DatasetName, opts: LoadOptions): Promise
     limit: opts.limit,
     seed: opts.seed,
     like: opts.like ?? "mnist",
+    ...(opts.fit ? { fit: opts.fit } : {}),
   });
   return entry.appliesLimit ? ds : limitDataset(ds, opts.limit, opts.seed);
 }

@@ -2,7 +2,8 @@
  * The pure-JS `cpu` backend: the numerical reference, and the engine of last resort.
  * @module
  */
-import { type EngineStart, tf } from "../tf.ts";
+import { tf } from "../tf.ts";
+import type { EngineStart } from "./types.ts";
 import { registerFusedKernels } from "./fused/mod.ts";
 
 export async function start(): Promise<EngineStart> {

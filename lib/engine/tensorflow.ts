@@ -4,7 +4,8 @@
  * download libtensorflow; without it the dynamic import fails and this engine is unavailable.
  * @module
  */
-import { type EngineStart, importTfjsNode, tf } from "../tf.ts";
+import { importTfjsNode, tf } from "../tf.ts";
+import type { EngineStart } from "./types.ts";
 import { EngineUnavailable } from "./errors.ts";
 
 const PACKAGES = [

@@ -9,9 +9,10 @@
 import { type DatasetName, DATASETS, loadDataset } from "../datasets/registry.ts";
 import type { Dataset, Split } from "../datasets/types.ts";
 import { limitDataset, selectIndices, subsetDataset } from "../datasets/subset.ts";
-import { type ClassSplitName, applyClassSplit } from "../datasets/splits.ts";
+import { applyClassSplit, type ClassSplitName } from "../datasets/splits.ts";
 import { transformedDataset, type TransformKind } from "../datasets/synthetic.ts";
 import { deriveSeed } from "../train/seed.ts";
+import type { FitMode } from "../data/resize.ts";
 import type { OodGroup } from "../report/results.ts";
 
 const TRANSFORMS: readonly string[] = ["inverted", "rotated", "pixel_permuted"] satisfies TransformKind[];
@@ -46,6 +47,11 @@ export interface EvalSetsSpec {
   oodDatasets?: readonly DatasetName[];
   /** Images per external OOD set (a seeded subset); `null` = all. */
   oodLimit?: number | null;
+  /**
+   * How image-folder OOD sets are brought to the ID size (`loadDataset`'s `fit`): e.g. `resize` for Unleashing
+   * Mask's `Resize((32, 32))`; default each set's own (`resize_center_crop`, CIDER's protocol).
+   */
+  oodFit?: FitMode;
   /**
    * A class split: train and test keep the seen classes (re-labelled), the unseen test images become the
    * near-OOD set `<id>:unseen`.
@@ -87,16 +93,20 @@ export function oodSetsFor(id: string, oodDatasets: readonly DatasetName[]): Dat
 }
 
 /** One external or extra set: real sets are seeded subsets, synthetic ones are generated like the ID split. */
-function loadLike(name: DatasetName, id: DatasetName, split: Split, limit: number | null, seed: number) {
+function loadLike(name: DatasetName, id: DatasetName, split: Split, limit: number | null, seed: number, fit?: FitMode) {
   const like = DATASETS[name].kind === "synthetic" ? { like: id } : {};
-  return loadDataset(name, { split, limit: limit ?? undefined, seed, ...like });
+  return loadDataset(name, { split, limit: limit ?? undefined, seed, ...like, ...(fit ? { fit } : {}) });
 }
 
 /** Training (and held-out) images of a spec. */
 async function loadTrain(spec: EvalSetsSpec): Promise<{ train: Dataset; heldOut: Dataset }> {
   const heldOut = spec.heldOut ?? 0;
   if (heldOut === 0) {
-    const train = await loadDataset(spec.id, { split: "train", limit: spec.trainLimit ?? undefined, seed: spec.dataSeed });
+    const train = await loadDataset(spec.id, {
+      split: "train",
+      limit: spec.trainLimit ?? undefined,
+      seed: spec.dataSeed,
+    });
     return { train, heldOut: subsetDataset(train, [], `${train.name}[held-out 0]`) };
   }
   const full = await loadDataset(spec.id, { split: "train" });
@@ -136,7 +146,7 @@ export async function loadEvalSets(spec: EvalSetsSpec): Promise<EvalSets> {
         seed,
         name: `${name}[like ${spec.id}]`,
       })
-      : await loadLike(name, spec.id, "test", oodLimit, seed);
+      : await loadLike(name, spec.id, "test", oodLimit, seed, spec.oodFit);
     oodGroups[name] = "far";
   }
   if (spec.classSplit) {

@@ -126,14 +126,15 @@ export async function runGrid<S, M extends string, R, Shared = null>(
     for (const seed of spec.seeds) {
       for (const { variant, methods } of plan) {
         const cell: GridCell<S> = { setting, settingIndex, seed, variant };
-        const where = `${describe(setting)}, seed ${seed}${variant === "none" ? "" : `, ${variant}`}`;
-        const stage = (label: string) => progress.update(runs.length, `${where}: ${label}`);
+        const where = (v: Variant) => `${describe(setting)}, seed ${seed}${v === "none" ? "" : `, ${v}`}`;
+        const stageOf = (v: Variant) => (label: string) => progress.update(runs.length, `${where(v)}: ${label}`);
         const shared = spec.prepare
-          ? await timings.time("prepare", () => spec.prepare!(cell, data, stage))
+          ? await timings.time("prepare", () => spec.prepare!(cell, data, stageOf(variant)))
           : null as Shared;
         try {
           for (const method of methods) {
             const runVariant: Variant = spec.variantFree?.includes(method) ? "none" : variant;
+            const stage = stageOf(runVariant);
             const t0 = performance.now();
             await stage(method);
             const out = await timings.time(method, () =>
@@ -146,7 +147,7 @@ export async function runGrid<S, M extends string, R, Shared = null>(
               result: out.result,
               seconds: (performance.now() - t0) / 1000,
             });
-            await progress.update(runs.length, `${where}: ${method} done`);
+            await stage(`${method} done`);
           }
         } finally {
           await spec.release?.(shared);

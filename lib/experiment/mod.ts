@@ -7,7 +7,8 @@
  * - `score.ts` — {@linkcode scoreAll}: one pass over a list of detector specs (`lib/scores` registry);
  * - `rows.ts` — {@linkcode toRows}: scores → result rows (one schema for every paper);
  * - `grid.ts` — {@linkcode runGrid}: settings × seeds × variants × methods with progress and timings;
- * - `claims.ts` — claims and deviations as data, and their views.
+ * - `claims.ts` — claims and deviations as data, and their views;
+ * - `probe.ts` — a linear probe on frozen features (ID accuracy of methods whose head is not a classifier).
  *
  * A paper folder (`lib/methods/<paper>/`) then holds the method alone: its losses, training, model, config,
  * claims and deviations.
@@ -19,3 +20,4 @@ export * from "./score.ts";
 export * from "./rows.ts";
 export * from "./grid.ts";
 export * from "./claims.ts";
+export * from "./probe.ts";

@@ -4,11 +4,19 @@
  * Out-of-Distribution Detection?", ICLR 2023).
  *
  * y = x / max(‖x‖₂, ε) along `axis` (PyTorch `torch.nn.functional.normalize`, p = 2, ε = 1e-12), computed as
- * x / √max(Σx², ε²), which has the same value and a finite gradient at x = 0.
+ * x / √max(Σx², ε²), which has the same value and a finite gradient at x = 0. The `"add"` guard computes
+ * x / (‖x‖₂ + ε) instead, CIDER's `normalizer` for the KNN bank and queries (ε = 1e-10 there); this is the one
+ * L2 normalisation of tensors in the library (`normalizeRows` in `lib/scores/matrix.ts` is its plain-array twin).
  * @see {@link https://pytorch.org/docs/stable/generated/torch.nn.functional.normalize.html | F.normalize}
  * @module
  */
 import { tf } from "../tf.ts";
+
+/**
+ * How ε keeps the division finite: `"clamp"` divides by max(‖x‖₂, ε) (PyTorch `F.normalize`), `"add"` by
+ * ‖x‖₂ + ε (CIDER's `normalizer`, KNN).
+ */
+export type L2Guard = "clamp" | "add";
 
 /** Arguments of {@link L2Normalize}. */
 export interface L2NormalizeArgs {
@@ -19,9 +27,14 @@ export interface L2NormalizeArgs {
   name?: string;
 }
 
-/** x / max(‖x‖₂, ε) along an axis, as a functional op (returns a new tensor). */
-export function l2Normalize<T extends tf.Tensor>(x: T, axis = -1, epsilon = 1e-12): T {
+/**
+ * x / max(‖x‖₂, ε) along an axis (or x / (‖x‖₂ + ε) with `guard` `"add"`), as a functional op (returns a new
+ * tensor). The `"add"` form is `tf.norm(x, "euclidean", axis, true) + ε`, op for op what KNN has always computed
+ * (so its numbers are bit for bit the same); its gradient is not finite at x = 0, so it is meant for inference.
+ */
+export function l2Normalize<T extends tf.Tensor>(x: T, axis = -1, epsilon = 1e-12, guard: L2Guard = "clamp"): T {
   return tf.tidy(() => {
+    if (guard === "add") return tf.div(x, tf.add(tf.norm(x, "euclidean", axis, true), epsilon)) as T;
     const sumSq = tf.sum(tf.square(x), axis, true);
     return tf.div(x, tf.sqrt(tf.maximum(sumSq, epsilon * epsilon))) as T;
   });

@@ -40,3 +40,5 @@ export type { OdinMetrics } from "./odin.ts";
 export { keptByDropIntermediate, orientCurve, rocCurve, rocSweep, sortScores, sweepSorted } from "./roc.ts";
 export type { OrientedCurve, PositiveClass, RocCurve, RocSweep, SortedScores } from "./roc.ts";
 export { sortFloat64 } from "./sort.ts";
+export { classPrototypes, embeddingQuality, prototypeDispersion } from "./embedding.ts";
+export type { EmbeddingQuality } from "./embedding.ts";

@@ -252,7 +252,7 @@ export interface RunManifest {
   git: { commit: string; dirty: boolean } | null;
   /** Deno, V8, TypeScript and TF.js versions. */
   versions: { deno: string; v8: string; typescript: string; tfjs: string | null };
-  /** The compute engine's report (`backendReport()` from `lib/tf.ts`), or null when no engine was started. */
+  /** The compute engine's report (`backendReport()` from `lib/engine/mod.ts`), or null when no engine was started. */
   engine: { engine: string; description: string; threads: number; reason: string } | null;
   /** Dataset name → SHA-256 (or any fingerprint) the run read. */
   datasets: Record<string, string>;
@@ -280,11 +280,11 @@ export interface ManifestOptions {
 
 /**
  * Collects a run manifest: the config, the git commit (if any), Deno and TF.js versions and the engine report
- * (read from `lib/tf.ts`, imported lazily), dataset hashes and timings as given.
+ * (read from `lib/engine/mod.ts` and `lib/tf.ts`, imported lazily), dataset hashes and timings as given.
  */
 export async function runManifest(opts: ManifestOptions): Promise<RunManifest> {
-  const tfmod = await import("../tf.ts");
-  const engine = tfmod.backendReport();
+  const [{ tf }, { backendReport }] = await Promise.all([import("../tf.ts"), import("../engine/mod.ts")]);
+  const engine = backendReport();
   return {
     paper: opts.paper,
     name: opts.name ?? env("OOD_NOTEBOOK") ?? opts.paper,
@@ -292,7 +292,7 @@ export async function runManifest(opts: ManifestOptions): Promise<RunManifest> {
     createdAt: new Date().toISOString(),
     config: opts.config,
     git: await gitState(),
-    versions: { ...Deno.version, tfjs: tfmod.tf.version?.["tfjs-core"] ?? null },
+    versions: { ...Deno.version, tfjs: tf.version?.["tfjs-core"] ?? null },
     engine: engine &&
       { engine: engine.engine, description: engine.description, threads: engine.threads, reason: engine.reason },
     datasets: { ...opts.datasets },

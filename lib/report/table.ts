@@ -113,9 +113,11 @@ export function metricTable(summary: pl.DataFrame, opts: MetricTableOptions = {}
         return true;
       });
   const keyCols = summary.columns.filter((c) => !c.endsWith("_mean") && !c.endsWith("_std") && c !== "seeds");
-  const varying = keyCols.filter((c) => c === "oodDataset" || new Set(recs.map((r) => r[c])).size > 1);
-  const constant = keyCols.filter((c) => !varying.includes(c));
-  const compare = opts.compare ?? ["method", "score"];
+  // The display label names method and variant together: show it instead of those two.
+  const shown = keyCols.includes("label") ? keyCols.filter((c) => c !== "method" && c !== "variant") : keyCols;
+  const varying = shown.filter((c) => c === "oodDataset" || new Set(recs.map((r) => r[c])).size > 1);
+  const constant = shown.filter((c) => !varying.includes(c));
+  const compare = opts.compare ?? ["method", "variant", "label", "score"];
   const showStd = opts.showStd ?? recs.some((r) => Number(r.seeds) > 1);
   const scale = opts.percent ?? true ? 100 : 1, digits = opts.digits ?? 2;
   const groupKey = (r: Record<string, unknown>) =>
@@ -181,6 +183,10 @@ export function metricTable(summary: pl.DataFrame, opts: MetricTableOptions = {}
 const KEY_LABELS: Record<string, string> = {
   paper: "Paper",
   method: "Method",
+  label: "Method",
+  variant: "Variant",
+  oodGroup: "OOD group",
+  fprRule: "FPR rule",
   score: "Score",
   backbone: "Backbone",
   idDataset: "ID",
@@ -206,8 +212,8 @@ export interface ComparePaperOptions {
  * every field it names (method, and score / backbone / idDataset if given; oodDataset) equals the row's
  * (case-insensitive). A paper number with no match gets an empty `ours`; a null paper value stays null.
  *
- * @returns Columns `method, score, backbone, idDataset, oodDataset, metric, paper, ours, oursStd, delta, seeds,
- *   source, note`; `paper`, `ours`, `oursStd`, `delta = ours − paper` are fractions (or null).
+ * @returns Columns `method, score, backbone, idDataset, oodDataset, label (the row's display label, e.g.
+ *   "UM (clean)"), metric, paper, ours, oursStd, delta, seeds, source, note`; `paper`, `ours`, `oursStd`, `delta = ours − paper` are fractions (or null).
  */
 export function comparePaper(summary: pl.DataFrame, paper: PaperNumbers, opts: ComparePaperOptions = {}): pl.DataFrame {
   const recs = summary.toRecords() as Record<string, unknown>[];
@@ -215,6 +221,8 @@ export function comparePaper(summary: pl.DataFrame, paper: PaperNumbers, opts: C
   const out: Record<string, unknown>[] = [];
   const used = new Set<string>();
   const keys = ["method", "score", "backbone", "idDataset", "oodDataset"] as const;
+  // A paper number names a method; every variant of it that ran gets a line, named by the row's display label.
+  const labelOf = (r: Record<string, unknown>) => String(r.label ?? r.method ?? "");
   for (const n of paper.numbers) {
     const matches = recs.filter((r) =>
       keys.every((k) => n[k] === undefined || same(n[k], r[k])) && r[`${n.metric}_mean`] !== undefined
@@ -223,6 +231,7 @@ export function comparePaper(summary: pl.DataFrame, paper: PaperNumbers, opts: C
     if (matches.length === 0) {
       out.push({
         ...Object.fromEntries(keys.map((k) => [k, n[k] ?? ""])),
+        label: n.method ?? "",
         ...base,
         ours: null,
         oursStd: null,
@@ -234,6 +243,7 @@ export function comparePaper(summary: pl.DataFrame, paper: PaperNumbers, opts: C
       const ours = r[`${n.metric}_mean`] as number | null;
       out.push({
         ...Object.fromEntries(keys.map((k) => [k, String(r[k] ?? "")])),
+        label: labelOf(r),
         ...base,
         ours,
         oursStd: r[`${n.metric}_std`] as number | null,
@@ -248,6 +258,7 @@ export function comparePaper(summary: pl.DataFrame, paper: PaperNumbers, opts: C
         if (used.has(`${i}|${m}`) || r[`${m}_mean`] == null) continue;
         out.push({
           ...Object.fromEntries(keys.map((k) => [k, String(r[k] ?? "")])),
+          label: labelOf(r),
           metric: m,
           paper: null,
           source: "",
@@ -262,6 +273,7 @@ export function comparePaper(summary: pl.DataFrame, paper: PaperNumbers, opts: C
   const col = (k: string, t: pl.DataType) => pl.Series(k, out.map((o) => o[k] ?? (t === pl.Utf8 ? "" : null)), t);
   return pl.DataFrame([
     ...keys.map((k) => col(k, pl.Utf8)),
+    col("label", pl.Utf8),
     col("metric", pl.Utf8),
     col("paper", pl.Float64),
     col("ours", pl.Float64),
@@ -298,8 +310,8 @@ export function paperTable(
 ): Table {
   const recs = comparison.toRecords() as Record<string, unknown>[];
   const scale = opts.percent ?? true ? 100 : 1, digits = opts.digits ?? 2;
-  const keyCols = ["method", "score", "backbone", "idDataset", "oodDataset"].filter((c) =>
-    new Set(recs.map((r) => r[c])).size > 1 || c === "method" || c === "oodDataset"
+  const keyCols = ["label", "score", "backbone", "idDataset", "oodDataset"].filter((c) =>
+    new Set(recs.map((r) => r[c])).size > 1 || c === "label" || c === "oodDataset"
   );
   const columns: Column[] = [
     ...keyCols.map((c): Column => ({ key: c, label: KEY_LABELS[c] ?? c, kind: "key" })),

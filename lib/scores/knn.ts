@@ -3,6 +3,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
+import { l2Normalize } from "../layers/l2_normalize.ts";
 import { check2d, checkPositiveInt } from "./_util.ts";
 import type { Labels } from "./types.ts";
 import { type Detector, needOutput, trainOutputs } from "./detector.ts";
@@ -68,7 +69,7 @@ export function fitKnn(features: tf.Tensor2D, _labels?: Labels | null, opts: Knn
   const bank = new Float32Array(n * d);
   for (let start = 0; start < n; start += batch) {
     const size = Math.min(batch, n - start);
-    const z = tf.tidy(() => l2Normalize(tf.slice(features, [start, 0], [size, d])));
+    const z = tf.tidy(() => unitRows(tf.slice(features, [start, 0], [size, d])));
     try {
       bank.set(z.dataSync(), start * d);
     } finally {
@@ -81,9 +82,9 @@ export function fitKnn(features: tf.Tensor2D, _labels?: Labels | null, opts: Knn
   return { kind: "knn", dim: d, size: n, k, bank };
 }
 
-/** z = h / (‖h‖₂ + 1e-10) per row. Call inside `tf.tidy`. */
-export function l2Normalize(h: tf.Tensor2D): tf.Tensor2D {
-  return tf.div(h, tf.add(tf.norm(h, "euclidean", 1, true), KNN_NORM_EPS)) as tf.Tensor2D;
+/** z = h / (‖h‖₂ + 1e-10) per row (the one L2 normalisation, with CIDER's additive ε). Call inside `tf.tidy`. */
+function unitRows(h: tf.Tensor2D): tf.Tensor2D {
+  return l2Normalize(h, 1, KNN_NORM_EPS, "add");
 }
 
 /** Options of {@linkcode knn}. */
@@ -152,7 +153,7 @@ export function knn(state: KnnState, features: tf.Tensor2D, opts: KnnOptions = {
   try {
     for (let start = 0; start < m; start += q) {
       const size = Math.min(q, m - start);
-      queries.push(tf.tidy(() => l2Normalize(tf.slice(features, [start, 0], [size, d]))));
+      queries.push(tf.tidy(() => unitRows(tf.slice(features, [start, 0], [size, d]))));
       tops.push(null);
     }
     for (let bankStart = 0; bankStart < state.size; bankStart += b) {

@@ -27,6 +27,20 @@ export interface MahalanobisFitOptions {
    * @default true
    */
   autoJitter?: boolean;
+  /**
+   * `tied` (Lee et al.): Σ = (1/N) Σ_i (f_i − μ_{y_i})(f_i − μ_{y_i})ᵀ, the within-class scatter. `global` (CIDER's
+   * `eval_ood.py` `get_mean_prec`: `torch.cov(features.T)`): the covariance of all training features around their
+   * global mean, Σ = (1/(N − 1)) Σ_i (f_i − f̄)(f_i − f̄)ᵀ, between-class spread included.
+   * @default "tied"
+   */
+  covariance?: "tied" | "global";
+  /**
+   * `cholesky`: P = Σ⁻¹ by Cholesky (with `jitter`/`autoJitter` for a singular Σ). `pinv`: the Moore–Penrose
+   * pseudo-inverse (CIDER's `torch.linalg.pinv`) by a symmetric eigendecomposition, eigenvalues with
+   * |λ| ≤ d·ε·max|λ| dropped (torch's default `rtol`); no jitter is added.
+   * @default "cholesky"
+   */
+  inverse?: "cholesky" | "pinv";
 }
 
 /**
@@ -49,6 +63,9 @@ export interface MahalanobisState {
   readonly shrinkage: number;
   /** Diagonal jitter λ that was applied (the requested one, or the one `autoJitter` found). */
   readonly jitter: number;
+  /** Covariance estimator and inverse used (absent in states from before these options: tied, Cholesky). */
+  readonly covariance?: "tied" | "global";
+  readonly inverse?: "cholesky" | "pinv";
 }
 
 /**
@@ -58,9 +75,11 @@ export interface MahalanobisState {
  *   `EmpiricalCovariance` in Lee's code), then Σ ← (1 − α)Σ + α·(tr Σ/d)·I + λ·I and precision P = Σ⁻¹ via
  *   Cholesky (Σ = L·Lᵀ, P = L⁻ᵀL⁻¹).
  *
- * Lee's code (and CIDER's optional Mahalanobis, papers.md §6a) takes the pseudo-inverse instead; for a
- * non-singular Σ they agree, for a singular one this uses jitter (papers.md §9b). No tensors are kept: the
- * features are read once (`dataSync`) and the state is plain data.
+ * Lee's code takes scikit-learn's `EmpiricalCovariance` precision (a pseudo-inverse); for a non-singular Σ they
+ * agree, for a singular one this uses jitter (papers.md §9b). CIDER's `eval_ood.py` estimates differently: the
+ * covariance of all training features around their global mean, pseudo-inverted (`covariance: "global"`,
+ * `inverse: "pinv"`; papers.md §6a). No tensors are kept: the features are read once (`dataSync`) and the state
+ * is plain data.
  * @see {@link https://arxiv.org/abs/1807.03888 | Paper} · reference code pokaxpoka/deep_Mahalanobis_detector
  * @param features training features [N, d] (e.g. penultimate, train set without augmentation).
  * @param labels N integer labels in [0, C).
@@ -107,7 +126,10 @@ export function fitMahalanobis(
   const empty = counts.findIndex((k) => k === 0);
   if (empty >= 0) throw new Error(`fitMahalanobis: class ${empty} has no training samples`);
 
-  const cov = scatter.map((v) => v / n);
+  const covariance = opts.covariance ?? "tied", inverse = opts.inverse ?? "cholesky";
+  const cov = covariance === "tied"
+    ? scatter.map((v) => v / n)
+    : classMeansAndScatter(x, new Int32Array(n), n, d, 1).scatter.map((v) => v / Math.max(1, n - 1));
   let trace = 0;
   for (let j = 0; j < d; j++) trace += cov[j * d + j]!;
   const iso = trace / d;
@@ -115,7 +137,9 @@ export function fitMahalanobis(
     for (let i = 0; i < d * d; i++) cov[i]! *= 1 - alpha;
     for (let j = 0; j < d; j++) cov[j * d + j]! += alpha * iso;
   }
-  const { precision, jitter } = invertWithJitter(cov, d, jitter0, opts.autoJitter ?? true, iso > 0 ? iso : 1);
+  const { precision, jitter } = inverse === "pinv"
+    ? { precision: pseudoInverseSymmetric(cov, d), jitter: 0 }
+    : invertWithJitter(cov, d, jitter0, opts.autoJitter ?? true, iso > 0 ? iso : 1);
   return {
     kind: "mahalanobis",
     dim: d,
@@ -125,7 +149,83 @@ export function fitMahalanobis(
     precision: Array.from(precision),
     shrinkage: alpha,
     jitter,
+    covariance,
+    inverse,
   };
+}
+
+/**
+ * Eigendecomposition A = V·diag(λ)·Vᵀ of a symmetric n×n matrix by cyclic Jacobi rotations in float64 (each
+ * rotation sets A_pq to exactly 0; from the fifth sweep on, an A_pq negligible next to both A_pp and A_qq is set to
+ * 0 without a rotation, as in Numerical Recipes' `jacobi`; sweeps until the off-diagonal mass is below ε² of the
+ * total; quadratic convergence, ~6–10 sweeps). `vectors` holds the eigenvectors as columns (row-major n×n).
+ */
+export function symmetricEigen(a: ArrayLike<number>, n: number): { values: Float64Array; vectors: Float64Array } {
+  const m = Float64Array.from(a), vt = new Float64Array(n * n); // vt: Vᵀ, one eigenvector per row
+  for (let i = 0; i < n; i++) vt[i * n + i] = 1;
+  let total = 0;
+  for (let i = 0; i < n * n; i++) total += m[i]! * m[i]!;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += 2 * m[p * n + q]! ** 2;
+    if (!(off > total * Number.EPSILON ** 2)) break;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = m[p * n + q]!, app = m[p * n + p]!, aqq = m[q * n + q]!, tiny = 100 * Math.abs(apq);
+        if (
+          apq === 0 || (sweep > 3 && Math.abs(app) + tiny === Math.abs(app) && Math.abs(aqq) + tiny === Math.abs(aqq))
+        ) {
+          m[p * n + q] = m[q * n + p] = 0;
+          continue;
+        }
+        // The rotation J (J_pp = J_qq = c, J_pq = s = −J_qp) with (JᵀAJ)_pq = 0 (Golub & Van Loan, Alg. 8.5.1):
+        // rows and columns p, q change, the 2×2 block becomes diag(a_pp − t·a_pq, a_qq + t·a_pq).
+        const theta = (aqq - app) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        const rp = p * n, rq = q * n;
+        for (let k = 0; k < n; k++) {
+          const apk = m[rp + k]!, aqk = m[rq + k]!;
+          m[rp + k] = m[k * n + p] = c * apk - s * aqk;
+          m[rq + k] = m[k * n + q] = s * apk + c * aqk;
+          const vpk = vt[rp + k]!, vqk = vt[rq + k]!;
+          vt[rp + k] = c * vpk - s * vqk;
+          vt[rq + k] = s * vpk + c * vqk;
+        }
+        m[rp + p] = app - t * apq;
+        m[rq + q] = aqq + t * apq;
+        m[rp + q] = m[rq + p] = 0;
+      }
+    }
+  }
+  const vectors = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) vectors[k * n + i] = vt[i * n + k]!;
+  return { values: Float64Array.from({ length: n }, (_, i) => m[i * n + i]!), vectors };
+}
+
+/**
+ * Moore–Penrose pseudo-inverse of a symmetric n×n matrix, P = Σ_{|λ_k| > tol} v_k v_kᵀ / λ_k with
+ * tol = rtol·max|λ| and rtol = n·ε by default (`torch.linalg.pinv`'s default for a square matrix, whose singular
+ * values are the |λ_k|).
+ * @example Usage
+ * ```ts
+ * pseudoInverseSymmetric([1, 1, 1, 1], 2); // [0.25, 0.25, 0.25, 0.25]: the rank-1 matrix 2·uuᵀ, u = (1, 1)/√2
+ * ```
+ */
+export function pseudoInverseSymmetric(a: ArrayLike<number>, n: number, rtol = n * Number.EPSILON): Float64Array {
+  const { values, vectors: v } = symmetricEigen(a, n);
+  const tol = rtol * values.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+  const p = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) {
+    const lambda = values[k]!;
+    if (!(Math.abs(lambda) > tol)) continue;
+    for (let i = 0; i < n; i++) {
+      const vik = v[i * n + k]! / lambda;
+      if (vik === 0) continue;
+      for (let j = 0; j < n; j++) p[i * n + j]! += vik * v[j * n + k]!;
+    }
+  }
+  return p;
 }
 
 function invertWithJitter(
@@ -225,23 +325,34 @@ export function mahalanobis(state: MahalanobisState, features: tf.Tensor2D): tf.
 export interface MahalanobisDetectorOptions {
   /** Shrinkage α of the covariance towards the isotropic one (see {@linkcode MahalanobisFitOptions}). */
   shrinkage: number;
-  /** L2-normalise the features (fit and test) first, h/(‖h‖ + 1e-10), as CIDER's `eval_ood.py` does. */
+  /**
+   * L2-normalise the features (fit and test) first, h/(‖h‖ + 1e-10), as CIDER's `eval_ood.py` does (its
+   * `intermediate_forward` returns `F.normalize(h)`, h/max(‖h‖, 1e-12): the same up to ~1e-10 relative).
+   */
   normalize: boolean;
+  /** Covariance estimator (see {@linkcode MahalanobisFitOptions}); default `tied`. */
+  covariance: "tied" | "global";
+  /** Inverse of the covariance; default `cholesky`. */
+  inverse: "cholesky" | "pinv";
 }
 
-/** Detector of {@linkcode mahalanobis} on penultimate features (registry id `mahalanobis`; tied Σ). */
+/** Detector of {@linkcode mahalanobis} on penultimate features (registry id `mahalanobis`; tied Σ by default). */
 export const mahalanobisDetector: Detector<MahalanobisDetectorOptions, MahalanobisState> = {
   label: "Mahalanobis",
   citation: "Lee, Lee, Lee & Shin, NeurIPS 2018 (arXiv:1807.03888)",
   formula: "max_c −(f − μ_c)ᵀ Σ⁻¹ (f − μ_c), tied Σ",
   needs: ["features"],
-  defaults: { shrinkage: 0, normalize: false },
+  defaults: { shrinkage: 0, normalize: false, covariance: "tied", inverse: "cholesky" },
   fit: (ctx, o) => {
-    const f = needOutput(trainOutputs(ctx, "Mahalanobis"), "features", "Mahalanobis");
-    return fitMatrix(
-      o.normalize ? normalizeRows(f) : f,
-      (t) => fitMahalanobis(t, trainOutputs(ctx, "Mahalanobis").labels, { numClasses: ctx.model.numClasses, shrinkage: o.shrinkage }),
-    );
+    const train = trainOutputs(ctx, "Mahalanobis");
+    const f = needOutput(train, "features", "Mahalanobis");
+    return fitMatrix(o.normalize ? normalizeRows(f) : f, (t) =>
+      fitMahalanobis(t, train.labels, {
+        numClasses: ctx.model.numClasses,
+        shrinkage: o.shrinkage,
+        covariance: o.covariance,
+        inverse: o.inverse,
+      }));
   },
   score: (set, o, state) => {
     const f = needOutput(set.outputs, "features", "Mahalanobis");

@@ -77,8 +77,9 @@ export function firstRows(m: Matrix, n: number): Matrix {
 }
 
 /**
- * Rows scaled to unit L2 norm, h / (‖h‖₂ + 1e-10) (CIDER's `normalizer`; the same ε as KNN's bank), in float64
- * sums, as a new matrix.
+ * Rows scaled to unit L2 norm, h / (‖h‖₂ + 1e-10) (the KNN paper's `normalizer`, deeplearning-wisc/knn-ood
+ * `run_cifar.py`; the same ε as KNN's bank; CIDER's `eval_ood.py` takes `F.normalize`, h / max(‖h‖₂, 1e-12)), in
+ * float64 sums, as a new matrix.
  * @example Usage
  * ```ts
  * normalizeRows({ data: Float32Array.of(3, 4), dim: 2 }).data; // ≈ [0.6, 0.8]

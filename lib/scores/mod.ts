@@ -12,6 +12,8 @@
  * | `mahalanobisEnsemble` | featureList | ✓ | Σ_ℓ w_ℓ·max_c −D_ℓc | Lee et al. 2018 |
  * | `knn` | features | ✓ | −‖z − z_(K)‖², z = h/‖h‖ | Sun et al. 2022 (CIDER) |
  * | `umMsp` | logits | – | max_c softmax(softmax(f))_c | Unleashing Mask's code (paper-specific) |
+ * | `umMahalanobis` | model + input | ✓ | −σ(b + Σ_ℓ w_ℓ s_ℓ(x̃)), regression on ID vs FGSM images | Unleashing Mask's code (paper-specific) |
+ * | `ciderMahalanobis` | features | ✓ | max_c −(ĥ − μ_c)ᵀ pinv(cov(ĥ))(ĥ − μ_c), ĥ = h/‖h‖, global cov | CIDER's `eval_ood.py` (paper-specific) |
  *
  * The tensor functions (`msp(logits, opts)`, `fitKnn(features, …)`, …) return a new `tf.Tensor1D` [N] (the
  * caller disposes it; `scoresToArray` reads and disposes). The detectors wrap them over extracted outputs.
@@ -31,12 +33,21 @@ import { maxLogitDetector } from "./max_logit.ts";
 import { mspDetector } from "./msp.ts";
 import { odinDetector } from "./odin.ts";
 import { umMspDetector } from "./um_msp.ts";
+import { umMahalanobisDetector } from "./um_mahalanobis.ts";
+import { ciderMahalanobisDetector } from "./cider_mahalanobis.ts";
 
 export { energy, energyDetector } from "./energy.ts";
 export type { EnergyOptions } from "./energy.ts";
-export { fitKnn, knn, KNN_NORM_EPS, knnDetector, knnWorkingSetBytes, l2Normalize } from "./knn.ts";
+export { fitKnn, knn, KNN_NORM_EPS, knnDetector, knnWorkingSetBytes } from "./knn.ts";
 export type { KnnDetectorOptions, KnnFitOptions, KnnOptions, KnnState } from "./knn.ts";
-export { classDistances, fitMahalanobis, mahalanobis, mahalanobisDetector } from "./mahalanobis.ts";
+export {
+  classDistances,
+  fitMahalanobis,
+  mahalanobis,
+  mahalanobisDetector,
+  pseudoInverseSymmetric,
+  symmetricEigen,
+} from "./mahalanobis.ts";
 export type { MahalanobisDetectorOptions, MahalanobisFitOptions, MahalanobisState } from "./mahalanobis.ts";
 export {
   fitMahalanobisEnsemble,
@@ -55,6 +66,9 @@ export type { MspOptions } from "./msp.ts";
 export { odin, odinDetector } from "./odin.ts";
 export type { OdinDetectorOptions, OdinOptions } from "./odin.ts";
 export { mspUmCode, umMspDetector } from "./um_msp.ts";
+export { umMahalanobisDetector } from "./um_mahalanobis.ts";
+export { ciderMahalanobisDetector } from "./cider_mahalanobis.ts";
+export type { UmMahalanobisOptions, UmMahalanobisState } from "./um_mahalanobis.ts";
 export { scoresToArray } from "./types.ts";
 export type { FeatureListModel, Labels, LogitModel } from "./types.ts";
 export * from "./detector.ts";
@@ -74,6 +88,8 @@ export const DETECTORS = {
   mahalanobisEnsemble: mahalanobisEnsembleDetector,
   knn: knnDetector,
   umMsp: umMspDetector,
+  umMahalanobis: umMahalanobisDetector,
+  ciderMahalanobis: ciderMahalanobisDetector,
 } as const satisfies Record<string, AnyDetector>;
 
 /** A registered detector id. */

@@ -27,7 +27,7 @@ import {
 import { mathRandomState, restoreMathRandomState } from "./seed.ts";
 import type { LrSchedule, SchedulePoint } from "./schedules.ts";
 import { type BatchSource, disposeBatch, type EpochBatches, epochSource } from "./source.ts";
-import { Progress, type ProgressOptions } from "./progress.ts";
+import { Progress, type ProgressOptions } from "../report/progress.ts";
 
 /** What the loss function is told about the step it computes. */
 export interface StepContext {

@@ -7,6 +7,7 @@ export * from "./loop.ts";
 export * from "./source.ts";
 export * from "./optimizers.ts";
 export * from "./schedules.ts";
-export * from "./progress.ts";
+export * from "../report/progress.ts";
 export * from "./checkpoint.ts";
 export * from "./seed.ts";
+export * from "./classifier.ts";

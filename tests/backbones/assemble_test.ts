@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { assembleBackbone, backboneFromModel, createBackbone } from "@lib/backbones/mod.ts";
 import { NORMALIZATION } from "@lib/datasets/normalization.ts";
 import { loadCheckpoint, saveCheckpoint } from "@lib/train/checkpoint.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initBackend } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { denseLayersPerBlock, densenetBc } from "@lib/backbones/densenet.ts";
 import { NonAffineBatchNormalization } from "@lib/layers/non_affine_batch_norm.ts";
 import { assertLastStageIsFeatures } from "./_helpers.ts";

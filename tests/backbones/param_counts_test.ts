@@ -7,7 +7,7 @@
  * statistics; `model.countParams()` is their sum. Both must match exactly: the architectures are identical.
  */
 import assert from "node:assert/strict";
-import { initBackend } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { type BackboneOptions, createBackbone } from "@lib/backbones/mod.ts";
 import type { tf } from "@lib/tf.ts";
 

@@ -4,7 +4,8 @@
  * file stays fast; the full-width networks are checked by param_counts_test.ts.
  */
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import {
   type Backbone,
   backboneFromModel,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initBackend } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { resnet18, resnet20, resnet34 } from "@lib/backbones/resnet.ts";
 import { assertLastStageIsFeatures } from "./_helpers.ts";
 

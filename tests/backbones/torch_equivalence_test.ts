@@ -5,7 +5,8 @@
  * strided convolutions, shortcut wiring, concatenation order, flatten order and the VMDLS feature slices.
  */
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { type BackboneOptions, createBackbone } from "@lib/backbones/mod.ts";
 
 await initBackend({ backend: "native", log: null });

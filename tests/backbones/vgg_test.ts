@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initBackend } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { vgg16Bn, VGG_CONFIGS, vmdlsVgg } from "@lib/backbones/vgg.ts";
 import { assertLastStageIsFeatures } from "./_helpers.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { wrn28x10, wrn40x2 } from "@lib/backbones/wide_resnet.ts";
 import { assertLastStageIsFeatures } from "./_helpers.ts";
 

@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { DatasetMissingError } from "@lib/datasets/errors.ts";
 import { MANIFEST } from "@lib/datasets/manifest.ts";
 import { type DatasetEntry, type DatasetName, DATASETS, isAvailable, loadDataset } from "@lib/datasets/registry.ts";
+import { listImageFiles } from "@lib/datasets/image_folder.ts";
+import { decodeImage } from "@lib/datasets/image_decode.ts";
+import { fitImage } from "@lib/data/resize.ts";
+import { join } from "node:path";
 import { tempDataRoot } from "./_fixtures.ts";
 
 const root = tempDataRoot(); // every downloadable set, in miniature
@@ -70,4 +74,21 @@ Deno.test("loadDataset() with limit and seed returns a seeded random subset; syn
   assert.equal(u.name, "uniform[like mnist]");
   const inv = await loadDataset("inverted", { split: "test", limit: 2 });
   assert.equal(inv.images[0], 255 - first.images[0]!);
+});
+
+Deno.test("loadDataset() fits image-folder sets as the entry does, or as `fit` asks (UM: resize, CIDER: resize + crop)", async () => {
+  const dir = join(root, "sun");
+  const file = join(dir, listImageFiles(dir)[0]!);
+  const img = decodeImage(Deno.readFileSync(file), file, 3); // 48×64: the two fits differ
+  const crop = await loadDataset("sun", { split: "test", root });
+  const squash = await loadDataset("sun", { split: "test", root, fit: "resize" });
+  assert.deepEqual(squash.shape, crop.shape);
+  assert.deepEqual(crop.images.subarray(0, 32 * 32 * 3), fitImage(img, 32, "resize_center_crop").data);
+  assert.deepEqual(squash.images.subarray(0, 32 * 32 * 3), fitImage(img, 32, "resize").data);
+  assert.notDeepEqual(squash.images, crop.images);
+  // 32×32 images are unchanged by either fit; non-folder sets ignore it
+  const lsun = await loadDataset("lsun_crop", { split: "test", root });
+  assert.deepEqual((await loadDataset("lsun_crop", { split: "test", root, fit: "resize" })).images, lsun.images);
+  const svhn = await loadDataset("svhn", { split: "test", root });
+  assert.deepEqual((await loadDataset("svhn", { split: "test", root, fit: "resize" })).images, svhn.images);
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { assertMatchesCpu, input } from "./_compare.ts";
 import { chunkLength } from "@lib/engine/webgpu/conv2d_backprop_filter.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { BatchNormalization, batchNormalization } from "@lib/layers/batch_norm.ts";
 import { input, relativeError } from "../engine/_compare.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { L2Normalize, l2Normalize, l2NormalizeLayer } from "@lib/layers/l2_normalize.ts";
 import { loadCheckpoint, saveCheckpoint } from "@lib/train/checkpoint.ts";
 import { seedEverything } from "@lib/train/seed.ts";
@@ -19,6 +20,17 @@ Deno.test("l2Normalize() divides each row by max(‖x‖₂, ε), as F.normalize
     2 / Math.sqrt(5),
     1 / Math.sqrt(2),
   ]);
+});
+
+Deno.test('l2Normalize() with the "add" guard is KNN\'s h / (‖h‖₂ + 1e-10), bit for bit', () => {
+  seedEverything(3);
+  const h = tf.tidy(() => tf.concat([tf.randomNormal([64, 37]), tf.zeros([1, 37]), tf.fill([1, 37], 1e-12)]));
+  // The formula lib/scores/knn.ts used before it called this function, op for op.
+  const knn = tf.tidy(() => tf.div(h, tf.add(tf.norm(h, "euclidean", 1, true), 1e-10)));
+  assert.deepEqual(l2Normalize(h, 1, 1e-10, "add").dataSync(), knn.dataSync());
+  assert.deepEqual(l2Normalize(h, -1, 1e-10, "add").dataSync(), knn.dataSync());
+  // A zero row stays zero, and a tiny one is shrunk rather than blown up to unit length.
+  close(l2Normalize(tf.tensor2d([[0, 0], [1e-10, 0], [3, 4]]), 1, 1e-10, "add").dataSync(), [0, 0, 0.5, 0, 0.6, 0.8]);
 });
 
 Deno.test("l2Normalize() gradient is (I − y·yᵀ)/‖x‖ times the upstream gradient, finite at 0", () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { NonAffineBatchNormalization, nonAffineBatchNormalization } from "@lib/layers/non_affine_batch_norm.ts";
 import { seedEverything } from "@lib/train/seed.ts";
 

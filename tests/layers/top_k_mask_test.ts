@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { maskedCount, SubnetConv2D, SubnetDense, topKMask, toSubnetModel } from "@lib/layers/top_k_mask.ts";
 import { loadCheckpoint, saveCheckpoint } from "@lib/train/checkpoint.ts";
 import { seedEverything } from "@lib/train/seed.ts";

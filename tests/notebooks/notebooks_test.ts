@@ -17,7 +17,7 @@ import {
   resolveNotebook,
   runNotebook,
 } from "../../tools/notebooks.ts";
-import { METRIC_COLUMNS } from "@lib/report/results.ts";
+import { METRIC_COLUMNS, RESULT_COLUMNS } from "@lib/report/results.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
 
@@ -54,6 +54,7 @@ async function assertHealthyRun(run: NotebookRun): Promise<ExecutedCell[]> {
   if (run.results) {
     const rows = pl.readParquet(run.results);
     assert.ok(rows.height > 0, "result rows were written");
+    assert.deepEqual(rows.columns, [...RESULT_COLUMNS], "one result schema: every notebook's rows concatenate");
     for (const m of METRIC_COLUMNS) {
       for (const v of rows.getColumn(m).toArray() as (number | null)[]) {
         assert.ok(v === null || (Number.isFinite(v) && v >= 0 && v <= 1), `${m} = ${v} is a finite fraction`);
@@ -80,6 +81,10 @@ Deno.test("the demo notebook runs in the Deno kernel and its report keeps every 
   const lines: string[] = [];
   const rc = await reproduceNotebooks(["demo", "--profile", "smoke", "--out", outDir], (l) => lines.push(l));
   assert.equal(rc, 0, lines.join("\n"));
+  assert.ok(
+    lines.some((l) => /^ {2}\[3\/\d+\] cell 5 +\d+\.\d s {2}const timings = new rpt\.Timings\(\);$/.test(l)),
+    `one line per finished cell off a terminal:\n${lines.join("\n")}`,
+  );
   const run = JSON.parse(await Deno.readTextFile(join(outDir, "demo.run.json"))) as NotebookRun;
   const cells = await assertHealthyRun(run);
   const all = cells.map(outputText).join("\n");

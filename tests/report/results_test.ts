@@ -16,7 +16,7 @@ import { row, twoScoresTwoSets } from "./_fixtures.ts";
 
 const KEY = {
   paper: "baselines",
-  method: "CE",
+  method: "ce",
   score: "msp",
   backbone: "lenet",
   idDataset: "mnist",
@@ -82,7 +82,10 @@ Deno.test("writeResults() writes Parquet, CSV and the manifest that readResults(
   assert.ok(readResults(files.parquet).frameEqual(resultsFrame(rows)), "Parquet keeps values and dtypes");
   const csv = await Deno.readTextFile(files.csv);
   assert.equal(csv.split("\n")[0], RESULT_COLUMNS.join(","));
-  assert.match(csv, /t,CE,msp,lenet,mnist,fashion,smoke,last,0,0\.9,,,0\.4,,,0\.99,10,10,sklearn,ap/);
+  assert.match(
+    csv,
+    /\nt,ce,none,CE,msp,lenet,mnist,fashion,far,smoke,last,sklearn,0,1\.0,0\.9,,,0\.4,,,0\.99,,,10,10,ap,,\n/,
+  );
   const back = await readManifest(files.manifest);
   assert.equal(back.rows, rows.length);
   assert.deepEqual(back.config, { epochs: 2 });

@@ -49,7 +49,8 @@ Deno.test("metricTable() shows ×100 mean ± std, marks the best per OOD set in 
   assert.ok(!best(0, "idAccuracy") && !best(3, "idAccuracy"), "equal ID accuracy is not marked");
   assert.equal(
     table.options.caption,
-    "Paper: t · Method: CE · Backbone: lenet · ID: mnist · Profile: smoke · Selection: last",
+    "Paper: t · Method: CE · Backbone: lenet · ID: mnist · OOD group: far · Profile: smoke · Selection: last · " +
+      "FPR rule: sklearn",
   );
   assert.deepEqual(table.frame.columns, ["Score", "OOD", "FPR95 %", "AUROC %", "ID acc. %"]);
   await t.assertSnapshot(table.toText());

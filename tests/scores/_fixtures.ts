@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { tf } from "@lib/tf.ts";
 import { Rng } from "@lib/data/rng.ts";
 import type { Normalization } from "@lib/scores/types.ts";
+import type { Dataset } from "@lib/datasets/types.ts";
 
 /** Asserts |actual − expected| ≤ tol elementwise. */
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what = ""): void {
@@ -88,4 +89,53 @@ export function clusters(seed: number, perClass: number, nOod: number) {
 /** Rows → [N, 1, 1, d] input tensor. */
 export function asInput(rows: number[][]): tf.Tensor4D {
   return tf.tensor4d(rows.flat(), [rows.length, 1, 1, DIM]);
+}
+
+/** Quantisation of {@linkcode clusterDataset}: a value v is stored as 128 + 8·v (clipped to 0..255). */
+export const CLUSTER_NORMALIZATION: Normalization = { mean: Array(DIM).fill(128 / 255), std: Array(DIM).fill(8 / 255) };
+
+/** Rows (e.g. from {@linkcode clusters}) as a uint8 dataset of [N, 1, 1, 4] "images" (labels −1 when absent). */
+export function clusterDataset(rows: number[][], labels: readonly number[] | null, name: string): Dataset {
+  const images = Uint8Array.from(rows.flat(), (v) => Math.max(0, Math.min(255, Math.round(128 + 8 * v))));
+  const classes = labels ? Array.from({ length: CLASSES }, (_, c) => `c${c}`) : [];
+  return {
+    name,
+    images,
+    labels: Int32Array.from(labels ?? rows.map(() => -1)),
+    shape: [rows.length, 1, 1, DIM],
+    classes,
+  };
+}
+
+/**
+ * {@linkcode makeStub} as a network the experiment layer can extract from and score (head, feature sizes, the
+ * normalisation that undoes {@linkcode clusterDataset}'s quantisation).
+ */
+export function extractableStub() {
+  const stub = makeStub();
+  const head = tf.tensor2d([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]]);
+  return {
+    ...stub,
+    name: "stub",
+    normalization: CLUSTER_NORMALIZATION,
+    numClasses: CLASSES,
+    featureDim: DIM,
+    featureListDims: [DIM, DIM],
+    head: (f: tf.Tensor2D) => tf.matMul(f, head) as tf.Tensor2D,
+    dispose: () => {
+      head.dispose();
+      stub.dispose();
+    },
+  };
+}
+
+/** Train / test / OOD / held-out cluster datasets for {@linkcode extractableStub}. */
+export function clusterSets() {
+  const train = clusters(1, 100, 0), test = clusters(2, 20, 60), held = clusters(3, 10, 0);
+  return {
+    train: clusterDataset(train.id, train.labels, "train"),
+    test: clusterDataset(test.id, test.labels, "test"),
+    ood: { unseen: clusterDataset(test.ood, null, "unseen") },
+    heldOut: clusterDataset(held.id, held.labels, "held-out"),
+  };
 }

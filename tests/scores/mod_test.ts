@@ -1,69 +1,67 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { initBackend, tf } from "@lib/tf.ts";
 import { auroc } from "@lib/metrics/mod.ts";
-import { fitScore, runScore, SCORE_NAMES, scoreEntry, SCORES, scoresToArray } from "@lib/scores/mod.ts";
-import type { ScoreEntry } from "@lib/scores/mod.ts";
-import { asInput, clusters, makeStub } from "./_fixtures.ts";
+import {
+  detector,
+  DETECTOR_NAMES,
+  type DetectorName,
+  DETECTORS,
+  type DetectorSpec,
+  resolveSpec,
+} from "@lib/scores/mod.ts";
+import { scoreAll } from "@lib/experiment/score.ts";
+import { clusterSets, extractableStub } from "./_fixtures.ts";
 
 await initBackend({ backend: "cpu", log: null });
 
-Deno.test("SCORES: every entry has a label, citation, formula, and a needs/fittable pair that matches its functions", () => {
-  assert.deepEqual([...SCORE_NAMES], [
-    "msp",
-    "maxLogit",
-    "energy",
-    "odin",
-    "mahalanobis",
-    "mahalanobisEnsemble",
-    "knn",
-  ]);
-  for (const name of SCORE_NAMES) {
-    const e: ScoreEntry = SCORES[name];
-    assert.ok(e.label && e.citation && e.formula, name);
-    assert.equal(e.fittable, e.needs === "features" || e.needs === "featureList", name);
-    assert.equal("fit" in e, e.fittable, name);
-    assert.equal(scoreEntry(name), e);
+const NEEDS = ["logits", "features", "featureList", "input"];
+
+Deno.test("DETECTORS: every entry is documented, scores separable clusters ID above OOD through scoreAll, and leaks nothing", async () => {
+  assert.deepEqual([...DETECTOR_NAMES], Object.keys(DETECTORS));
+  const net = extractableStub();
+  const sets = clusterSets();
+  const nId = sets.test.shape[0], nOod = sets.ood.unseen.shape[0];
+  for (const name of DETECTOR_NAMES) {
+    const d = detector(name);
+    assert.equal(d, DETECTORS[name]);
+    assert.ok(d.label.trim() && d.citation.trim() && d.formula.trim(), `${name}: label, citation, formula`);
+    assert.ok(d.defaults && typeof d.defaults === "object" && !Array.isArray(d.defaults), `${name}: defaults object`);
+    assert.ok(d.needs.length > 0 && d.needs.every((n) => NEEDS.includes(n)), `${name}: needs ${d.needs}`);
+    if (d.paper !== undefined) {
+      const nb = new URL(`../../notebooks/${d.paper}.ipynb`, import.meta.url);
+      assert.ok(existsSync(nb), `${name}: paper "${d.paper}" names a notebook`);
+    }
+    const before = tf.memory().numTensors;
+    const table = await scoreAll(net, sets, [{ use: name } as DetectorSpec], { batchSize: 32, seed: 0 });
+    assert.equal(tf.memory().numTensors, before, `${name}: tensors leaked`);
+    const { id, ood } = table.scores[name]!;
+    assert.ok(id instanceof Float32Array && id.length === nId, `${name}: [${nId}] ID scores, got ${id.length}`);
+    assert.equal(ood.unseen!.length, nOod, `${name}: [${nOod}] OOD scores`);
+    assert.ok([...id, ...ood.unseen!].every(Number.isFinite), `${name}: non-finite score`);
+    const a = auroc(id, ood.unseen!);
+    assert.ok(a > 0.95, `${name}: AUROC ${a}`);
+    assert.equal(table.states[name] === null, d.fit === undefined, `${name}: a state iff it fits`);
   }
-  assert.throws(
-    () => scoreEntry("mahalanobi"),
-    /Unknown score "mahalanobi"\. Valid names: msp, maxLogit, energy, odin/,
-  );
+  net.dispose();
 });
 
-Deno.test("every registered score returns [N] finite values, ranks ID above OOD on separable clusters, and leaks nothing", async () => {
-  const stub = makeStub();
-  const train = clusters(1, 100, 0), test = clusters(2, 20, 60);
-  const xTrain = asInput(train.id), xId = asInput(test.id), xOod = asInput(test.ood);
-  const view = (x: tf.Tensor4D) => ({
-    logits: stub.logits(x),
-    features: stub.features(x),
-    featureList: stub.featureList(x),
-    model: stub,
-    input: x,
-  });
-  const trainView = view(xTrain), idView = view(xId), oodView = view(xOod);
-  const before = tf.memory().numTensors;
-  for (const name of SCORE_NAMES) {
-    const entry = scoreEntry(name);
-    const state = fitScore(entry, {
-      features: trainView.features,
-      featureList: trainView.featureList,
-      labels: train.labels,
-    });
-    assert.equal(state === null, !entry.fittable, name);
-    assert.equal(tf.memory().numTensors, before, `${name}: fit leaked tensors`);
-    const idT = runScore(entry, idView, state), oodT = runScore(entry, oodView, state);
-    assert.deepEqual(idT.shape, [test.id.length], name);
-    assert.deepEqual(oodT.shape, [test.ood.length], name);
-    const id = await scoresToArray(idT), ood = await scoresToArray(oodT);
-    assert.equal(tf.memory().numTensors, before, `${name}: scoring leaked tensors`);
-    assert.ok([...id, ...ood].every(Number.isFinite), `${name}: non-finite score`);
-    const a = auroc(id, ood);
-    assert.ok(a > 0.95, `${name}: AUROC ${a}`);
-  }
-  assert.throws(() => runScore(SCORES.knn, idView), /KNN must be fitted first/);
-  assert.throws(() => runScore(SCORES.energy, {}), /Energy needs logits/);
-  for (const v of [trainView, idView, oodView]) tf.dispose([v.logits, v.features, ...v.featureList]);
-  tf.dispose([xTrain, xId, xOod]);
-  stub.dispose();
+Deno.test("resolveSpec() merges options over the defaults and rejects unknown ids and unknown options", () => {
+  const r = resolveSpec({ use: "knn", opts: { k: 7 }, as: "knn7" });
+  assert.equal(r.key, "knn7");
+  assert.equal(r.detector, DETECTORS.knn);
+  assert.deepEqual(r.opts, { ...DETECTORS.knn.defaults, k: 7 });
+  assert.equal(resolveSpec({ use: "msp" }).key, "msp");
+  assert.throws(
+    () => resolveSpec({ use: "mahalanobi" as DetectorName } as DetectorSpec),
+    /Unknown detector "mahalanobi"\. Valid ids: msp, maxLogit, energy, odin/,
+  );
+  assert.throws(
+    () => resolveSpec({ use: "knn", opts: { K: 5 } } as unknown as DetectorSpec),
+    /Detector "knn" has no option "K"\. Its options: k, bankSize\./,
+  );
+  assert.throws(
+    () => resolveSpec({ use: "maxLogit", opts: { temperature: 2 } } as DetectorSpec),
+    /Its options: none\./,
+  );
 });

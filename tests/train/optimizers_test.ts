@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { Adam, decayOnlyKernels, SGD, trainableVariables, type TrainOptimizer } from "@lib/train/optimizers.ts";
 import { loadCheckpoint, saveCheckpoint } from "@lib/train/checkpoint.ts";
 import { seedEverything } from "@lib/train/seed.ts";

@@ -4,7 +4,8 @@
  * Kernels the native library does not cover run on the wasm engine's kernels.
  * @module
  */
-import { type EngineStart, type EngineStartOptions, tf, tfwasm } from "../../tf.ts";
+import { tf, tfwasm } from "../../tf.ts";
+import type { EngineStart, EngineStartOptions } from "../types.ts";
 import { registerFusedKernels } from "../fused/mod.ts";
 import { registerWasmTrainingKernels } from "../wasm/mod.ts";
 import { registerBatchNormKernels } from "./kernels/batch_norm.ts";

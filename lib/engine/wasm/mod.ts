@@ -6,7 +6,8 @@
  */
 import { type KernelImpl, replaceKernel } from "../kernels.ts";
 import { registerFusedKernels } from "../fused/mod.ts";
-import { type EngineStart, type EngineStartOptions, tf, tfwasm } from "../../tf.ts";
+import { tf, tfwasm } from "../../tf.ts";
+import type { EngineStart, EngineStartOptions } from "../types.ts";
 import { avgPoolGrad } from "./avg_pool_grad.ts";
 import { concat, slice, splitV } from "./block_copies.ts";
 import { matMulKernel } from "./batch_mat_mul.ts";

@@ -4,7 +4,8 @@
  * engines. Naming `webgpu` explicitly accepts them (the correctness test runs on lavapipe).
  * @module
  */
-import { type EngineStart, type EngineStartOptions, importWebgpuBackend, tf } from "../../tf.ts";
+import { importWebgpuBackend, tf } from "../../tf.ts";
+import type { EngineStart, EngineStartOptions } from "../types.ts";
 import { EngineUnavailable } from "../errors.ts";
 import { replaceKernel } from "../kernels.ts";
 import { conv2DBackpropFilter } from "./conv2d_backprop_filter.ts";

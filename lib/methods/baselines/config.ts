@@ -5,34 +5,17 @@
  * valid ones.
  * @module
  */
+import type { TrainRecipe } from "../../train/classifier.ts";
 import { type BackboneName, isBackboneName } from "../../backbones/mod.ts";
 import { type DatasetName, DATASETS } from "../../datasets/mod.ts";
 import { FPR_RULES, type FprRule } from "../../metrics/mod.ts";
-import { SCORE_NAMES, type ScoreName } from "../../scores/mod.ts";
+import { DETECTOR_NAMES, type DetectorName, DETECTORS } from "../../scores/mod.ts";
 
 /** The ID datasets a baseline classifier is trained on: the embedded, labelled sets. */
 export const BASELINE_ID_DATASETS = ["mnist", "fashion_mnist"] as const;
 
 /** An ID dataset of the baselines notebook. */
 export type BaselineIdDataset = typeof BASELINE_ID_DATASETS[number];
-
-/** The standard training recipe: cross-entropy, SGD with momentum, cosine learning rate per step. */
-export interface TrainRecipe {
-  /** Epochs over the training images. */
-  epochs: number;
-  /** Images per optimizer step. */
-  batchSize: number;
-  /** Peak learning rate (cosine-annealed to 0 over all steps). */
-  lr: number;
-  /** SGD momentum (PyTorch semantics). */
-  momentum: number;
-  /** Coupled L2 weight decay. */
-  weightDecay: number;
-  /** Training images used (a seeded random subset); `null` = all of them. */
-  trainLimit: number | null;
-  /** Optimizer steps between two points of the training curve. */
-  logEvery: number;
-}
 
 /** Options of the scores that have any (the others run with their registry defaults). */
 export interface BaselineScoreOptions {
@@ -77,14 +60,17 @@ export interface BaselinesConfig extends BaselineScoreOptions {
   fitLimit: number | null;
   /** Images per forward pass when extracting features and logits. */
   evalBatchSize: number;
-  /** Scores to run, by registry name; `mahalanobisEnsemble` is skipped when the backbone has no `featureList`. */
-  scores: readonly ScoreName[];
+  /**
+   * Scores to run, by detector registry id (generic detectors only); `mahalanobisEnsemble` is skipped when the
+   * backbone has no `featureList`.
+   */
+  scores: readonly DetectorName[];
   /** FPR@95 %TPR rule of the `fpr95` column (ID positive). */
   fprRule: FprRule;
   /** What the figures show. */
   figures: {
     /** Scores whose ID-vs-OOD histograms are drawn. */
-    histogramScores: readonly ScoreName[];
+    histogramScores: readonly DetectorName[];
     /** Images per set in the 2-D feature projection. */
     projectionPerSet: number;
   };
@@ -98,51 +84,36 @@ export function checkBaselinesConfig<C extends BaselinesConfig>(cfg: C): C {
   const fail = (msg: string): never => {
     throw new Error(`BaselinesConfig: ${msg}`);
   };
-  const posInt = (v: number, name: string) => {
-    if (!Number.isInteger(v) || v < 1) fail(`${name} must be a positive integer, got ${v}`);
-  };
-  const optLimit = (v: number | null, name: string) => v === null || posInt(v, name);
+  const oneOf = (v: string, valid: readonly string[], what: string) =>
+    valid.includes(v) || fail(`unknown ${what} "${v}". Valid: ${valid.join(", ")}.`);
+  const t = cfg.train, { knn, odin } = cfg;
+  // Sizes, and limits (null = all): each a positive integer.
+  const sizes: Record<string, number | null> = { "train.epochs": t.epochs, "train.batchSize": t.batchSize };
+  Object.assign(sizes, { "train.logEvery": t.logEvery, "train.trainLimit": t.trainLimit, nTest: cfg.nTest });
+  Object.assign(sizes, { nOod: cfg.nOod, fitLimit: cfg.fitLimit, evalBatchSize: cfg.evalBatchSize });
+  Object.assign(sizes, { "odin.limit": odin.limit, "knn.k": knn.k, "knn.bankSize": knn.bankSize });
+  sizes["figures.projectionPerSet"] = cfg.figures.projectionPerSet;
   if (cfg.idDatasets.length === 0) fail("idDatasets is empty");
-  for (const id of cfg.idDatasets) {
-    if (!(BASELINE_ID_DATASETS as readonly string[]).includes(id)) {
-      fail(`unknown ID dataset "${id}". Valid: ${BASELINE_ID_DATASETS.join(", ")}.`);
-    }
-  }
-  for (const name of cfg.oodDatasets) {
-    if (!Object.hasOwn(DATASETS, name)) {
-      fail(`unknown OOD dataset "${name}". Valid: ${Object.keys(DATASETS).join(", ")}.`);
-    }
-  }
+  for (const id of cfg.idDatasets) oneOf(id, BASELINE_ID_DATASETS, "ID dataset");
+  for (const name of cfg.oodDatasets) oneOf(name, Object.keys(DATASETS), "OOD dataset");
   if (cfg.seeds.length === 0) fail("seeds is empty");
   if (new Set(cfg.seeds).size !== cfg.seeds.length) fail(`seeds repeat: ${cfg.seeds.join(", ")}`);
   if (!isBackboneName(cfg.backbone)) fail(`unknown backbone "${cfg.backbone}"`);
   if (!(cfg.width > 0)) fail(`width must be > 0, got ${cfg.width}`);
-  posInt(cfg.train.epochs, "train.epochs");
-  posInt(cfg.train.batchSize, "train.batchSize");
-  posInt(cfg.train.logEvery, "train.logEvery");
-  optLimit(cfg.train.trainLimit, "train.trainLimit");
-  if (!(cfg.train.lr > 0)) fail(`train.lr must be > 0, got ${cfg.train.lr}`);
-  posInt(cfg.nTest, "nTest");
-  posInt(cfg.nOod, "nOod");
-  optLimit(cfg.fitLimit, "fitLimit");
-  posInt(cfg.evalBatchSize, "evalBatchSize");
-  optLimit(cfg.odin.limit, "odin.limit");
-  posInt(cfg.knn.k, "knn.k");
-  optLimit(cfg.knn.bankSize, "knn.bankSize");
-  if (cfg.knn.bankSize !== null && cfg.knn.k > cfg.knn.bankSize) {
-    fail(`knn.k = ${cfg.knn.k} exceeds knn.bankSize = ${cfg.knn.bankSize}`);
+  if (!(t.lr > 0)) fail(`train.lr must be > 0, got ${t.lr}`);
+  for (const [name, v] of Object.entries(sizes)) {
+    if (v !== null && !(Number.isInteger(v) && v >= 1)) fail(`${name} must be a positive integer, got ${v}`);
   }
+  if (knn.bankSize !== null && knn.k > knn.bankSize) fail(`knn.k = ${knn.k} exceeds knn.bankSize = ${knn.bankSize}`);
   if (!(cfg.mahalanobis.shrinkage >= 0 && cfg.mahalanobis.shrinkage <= 1)) {
     fail(`mahalanobis.shrinkage must be in [0, 1], got ${cfg.mahalanobis.shrinkage}`);
   }
   if (cfg.scores.length === 0) fail("scores is empty");
-  for (const s of [...cfg.scores, ...cfg.figures.histogramScores]) {
-    if (!SCORE_NAMES.includes(s)) fail(`unknown score "${s}". Valid: ${SCORE_NAMES.join(", ")}.`);
-  }
+  const generic = DETECTOR_NAMES.filter((n) => !(DETECTORS[n] as { paper?: string }).paper);
+  for (const s of [...cfg.scores, ...cfg.figures.histogramScores]) oneOf(s, generic, "score");
   for (const s of cfg.figures.histogramScores) {
     if (!cfg.scores.includes(s)) fail(`figures.histogramScores has "${s}", which is not in scores`);
   }
-  if (!FPR_RULES.includes(cfg.fprRule)) fail(`unknown fprRule "${cfg.fprRule}". Valid: ${FPR_RULES.join(", ")}.`);
-  posInt(cfg.figures.projectionPerSet, "figures.projectionPerSet");
+  oneOf(cfg.fprRule, FPR_RULES, "fprRule");
   return cfg;
 }

@@ -1,118 +1,34 @@
 /**
- * Displays of the baselines notebook that `lib/report` does not have yet: a score × OOD-set matrix of one
- * metric, the data and run tables, ROC curves of several scores against one OOD set, and figures side by side.
- * All return `Symbol.for("Jupyter.display")` objects (conventions C14), so they work in the kernel and in tests.
+ * The baselines notebook's own displays: the trained and scored runs as tables, its summary grouping, and its
+ * figures (histograms, ROC curves, training curves, feature projections of the first seed of each ID dataset),
+ * each one display built from `lib/report` (conventions C14).
  * @module
  */
 import type pl from "nodejs-polars";
-import { rocCurve } from "../../metrics/roc.ts";
-import { type Cell, type Column, escapeHtml, Table } from "../../report/html_table.ts";
-import { type Displayable, htmlView } from "../../report/jupyter.ts";
-import { type CurvePoints, type Figure, type HistogramOptions, scoreHistograms } from "../../report/plot.ts";
-import { AVERAGE, formatNumber, METRIC_INFO } from "../../report/table.ts";
-import type { MetricColumn } from "../../report/results.ts";
-import { type BaselineData, dataSummary } from "./data.ts";
-import type { ScoredRun, TrainedRun } from "./run.ts";
-import type { RunScores } from "./score.ts";
+import { oodSetsFor } from "../../experiment/eval_sets.ts";
+import { type Column, Table } from "../../report/html_table.ts";
+import type { Displayable } from "../../report/jupyter.ts";
+import { projectionPlot, rocPlot, trainingCurves } from "../../report/plot.ts";
+import type { ResultRow } from "../../report/results.ts";
+import { rocByScore, scoreHistogramFigure, sideBySide, stacked } from "../../report/score_views.ts";
+import { formatNumber, summarize } from "../../report/table.ts";
+import type { BaselinesConfig } from "./config.ts";
+import type { BaselinesResult } from "./run.ts";
 
-/** Options of {@linkcode scoreMatrixTable}. */
-export interface ScoreMatrixOptions {
-  /** Show ×100 (default true). */
-  percent?: boolean;
-  /** Decimals (default 1). */
-  digits?: number;
-  /** Show `± std` when there is more than one seed (default true). */
-  showStd?: boolean;
-  /** Only this ID dataset's rows (its name goes into the caption and the ID column is left out). */
-  idDataset?: string;
-  caption?: string;
+type Runs = BaselinesResult["runs"];
+
+/** The key columns the baselines' summary groups by, ID dataset before score (so tables read per ID dataset). */
+export const BASELINE_SUMMARY_KEYS = ["paper", "label", "backbone", "idDataset", "score", "profile", "selection"];
+
+/** `summarize` grouped by {@linkcode BASELINE_SUMMARY_KEYS}: one group per ID dataset and score. */
+export function summarizeBaselines(rows: readonly ResultRow[] | pl.DataFrame): pl.DataFrame {
+  return summarize(rows, { by: BASELINE_SUMMARY_KEYS });
 }
 
-/**
- * One metric as a matrix: a row per (ID dataset, score), a column per OOD set plus the average, `mean ± std`
- * over seeds from a `summarize` result; the best score per ID dataset and column in bold. With several ID
- * datasets, the other real dataset's columns come first; `idDataset` narrows the table to one ID dataset
- * (narrower: only its own OOD sets get columns).
- * @param summary From `summarize(rows)` (columns `idDataset`, `score`, `oodDataset`, `<metric>_mean|_std`, `seeds`).
- * @param metric The metric shown.
- */
-export function scoreMatrixTable(summary: pl.DataFrame, metric: MetricColumn, opts: ScoreMatrixOptions = {}): Table {
-  if (!summary.columns.includes(`${metric}_mean`)) throw new Error(`scoreMatrixTable: no column ${metric}_mean`);
-  const recs = (summary.toRecords() as Record<string, unknown>[]).filter((r) =>
-    opts.idDataset === undefined || r.idDataset === opts.idDataset
-  );
-  if (recs.length === 0) throw new Error(`scoreMatrixTable: no rows for ID dataset "${opts.idDataset}"`);
-  const scale = opts.percent ?? true ? 100 : 1, digits = opts.digits ?? 1;
-  const ids = [...new Set(recs.map((r) => String(r.idDataset)))];
-  // Columns: the ID datasets that are also OOD sets (the "other real dataset"), then the rest, Average last.
-  const rank = (o: string) => o === AVERAGE ? 2 : ids.includes(o) ? 0 : 1;
-  const oods = [...new Set(recs.map((r) => String(r.oodDataset)))].sort((a, b) => rank(a) - rank(b));
-  const higher = METRIC_INFO[metric].better === "higher";
-  const showStd = (opts.showStd ?? true) && recs.some((r) => Number(r.seeds) > 1);
-  const rows: Record<string, Cell | string>[] = [];
-  const groupStarts = new Set<number>();
-  for (const id of ids) {
-    const mine = recs.filter((r) => r.idDataset === id);
-    const scores = [...new Set(mine.map((r) => String(r.score)))];
-    const best = new Map<string, number>();
-    for (const r of mine) {
-      const v = r[`${metric}_mean`] as number | null;
-      if (v == null || !Number.isFinite(v)) continue;
-      const prev = best.get(String(r.oodDataset));
-      if (prev === undefined || (higher ? v > prev : v < prev)) best.set(String(r.oodDataset), v);
-    }
-    if (rows.length) groupStarts.add(rows.length);
-    for (const score of scores) {
-      const row: Record<string, Cell | string> = { idDataset: id, score };
-      for (const ood of oods) {
-        const r = mine.find((x) => x.score === score && x.oodDataset === ood);
-        const mean = (r?.[`${metric}_mean`] ?? null) as number | null,
-          std = (r?.[`${metric}_std`] ?? null) as number | null;
-        row[ood] = {
-          text: formatNumber(mean, scale, digits) +
-            (showStd && std != null ? ` ± ${formatNumber(std, scale, digits)}` : ""),
-          best: mean != null && scores.length > 1 && best.get(ood) === mean,
-          title: r ? `${r.seeds} seed(s)` : "not run",
-        };
-      }
-      rows.push(row);
-    }
-  }
-  const columns: Column[] = [
-    ...(ids.length > 1 ? [{ key: "idDataset", label: "ID", kind: "key" } as const] : []),
-    { key: "score", label: "Score", kind: "key" },
-    ...oods.map((o): Column => ({ key: o, label: o })),
-  ];
-  const label = METRIC_INFO[metric].label + (scale === 100 ? " %" : "");
-  return new Table(columns, rows, {
-    caption: opts.caption ??
-      `${ids.length === 1 ? `ID ${ids[0]}: ` : ""}${label} (${higher ? "higher" : "lower"} is better) per OOD set`,
-    notes: [
-      `${scale === 100 ? "×100; " : ""}${showStd ? "mean ± sample std over seeds" : "mean over seeds"}; ` +
-      `bold: best score per ID dataset and column; ${AVERAGE} = mean over the OOD sets.`,
-    ],
-    groupStarts,
-  });
-}
-
-/** The datasets of every setting: role, name, images, image shape. */
-export function dataTable(data: readonly BaselineData[]): Table {
-  const rows = dataSummary(data).map((r) => ({ ...r, images: String(r.images) }));
-  return new Table(
-    [
-      { key: "role", label: "Role", kind: "key" },
-      { key: "dataset", label: "Dataset", kind: "key" },
-      { key: "images", label: "Images" },
-      { key: "shape", label: "Shape", kind: "key" },
-    ],
-    rows,
-    { caption: "Data used" },
-  );
-}
-
-/** One row per trained run: ID dataset, seed, steps, training accuracy, final test accuracy, seconds. */
-export function trainingTable(runs: readonly TrainedRun[]): Table {
+/** One row per run: ID dataset, seed, steps, training and final test accuracy, then the seconds of each stage. */
+export function runsTable(runs: Runs): Table {
   const pct = (v: number | undefined) => formatNumber(v ?? null, 100, 2);
+  const stages = [...new Set(runs.flatMap((r) => Object.keys(r.result.seconds)))];
   return new Table(
     [
       { key: "id", label: "ID", kind: "key" },
@@ -120,135 +36,70 @@ export function trainingTable(runs: readonly TrainedRun[]): Table {
       { key: "steps", label: "Steps" },
       { key: "train", label: "Train acc. % (last epoch)" },
       { key: "test", label: "Test acc. %" },
-      { key: "seconds", label: "Seconds" },
-    ],
-    runs.map((r) => ({
-      id: r.idDataset,
-      seed: String(r.seed),
-      steps: String(r.training.steps),
-      train: pct(r.training.trainAccuracy),
-      test: pct(r.training.history.findLast((p) => p.val_acc !== undefined)?.val_acc),
-      seconds: r.training.seconds.toFixed(1),
-    })),
-    { caption: "Trained classifiers" },
-  );
-}
-
-/** One row per scored run: ID dataset, seed, ID accuracy, and the seconds of each stage. */
-export function scoringTable(runs: readonly ScoredRun[]): Table {
-  const stages = [...new Set(runs.flatMap((r) => Object.keys(r.seconds)))];
-  return new Table(
-    [
-      { key: "id", label: "ID", kind: "key" },
-      { key: "seed", label: "Seed" },
-      { key: "acc", label: "ID acc. %" },
+      { key: "trainS", label: "training (s)" },
       ...stages.map((s): Column => ({ key: s, label: `${s} (s)` })),
     ],
-    runs.map((r) => ({
-      id: r.idDataset,
-      seed: String(r.seed),
-      acc: formatNumber(r.accuracy, 100, 2),
-      ...Object.fromEntries(stages.map((s) => [s, r.seconds[s]?.toFixed(1) ?? "—"])),
+    runs.map(({ setting, seed, result: { training, seconds } }) => ({
+      id: setting,
+      seed: String(seed),
+      steps: String(training.steps),
+      train: pct(training.trainAccuracy),
+      test: pct(training.history.findLast((p) => p.val_acc !== undefined)?.val_acc),
+      trainS: training.seconds.toFixed(1),
+      ...Object.fromEntries(stages.map((s) => [s, seconds[s]?.toFixed(1) ?? "—"])),
     })),
-    { caption: "Scoring time per run" },
+    { caption: "Runs: trained classifiers and scoring time" },
   );
 }
 
-/** ROC curves (ID positive) of every score in `scores` against the OOD set `ood`. */
-export function rocByScore(scores: RunScores, ood: string): Record<string, CurvePoints> {
-  const out: Record<string, CurvePoints> = {};
-  for (const [name, sets] of Object.entries(scores)) {
-    const o = sets?.ood[ood];
-    if (sets && o) out[name] = rocCurve(sets.id, o);
-  }
-  if (Object.keys(out).length === 0) throw new Error(`rocByScore: no score has the OOD set "${ood}"`);
-  return out;
+/** The run of the first seed of each ID dataset (what the figures show). */
+export function firstRuns(exp: BaselinesResult): Runs {
+  return exp.runs.filter((r) => r.seed === exp.runs[0]!.seed);
 }
 
-/** How a score is drawn in a histogram: as is, or on a signed log scale for heavy-tailed distances. */
-export interface HistogramScale {
-  /** `"linear"`: S itself; `"log"`: −log10(−S), for scores that are negative distances. */
-  kind: "linear" | "log";
-  /** Maps a score to the drawn value (monotone increasing, so higher still means more in-distribution). */
-  transform: (s: number) => number;
-  /** Axis label. */
-  label: string;
+/** Per ID dataset (first seed), the score histograms of `cfg.figures.histogramScores`, side by side. */
+export function histogramFigures(exp: BaselinesResult, cfg: BaselinesConfig): Displayable {
+  return stacked(
+    firstRuns(exp).map(({ setting, seed, result }) =>
+      sideBySide(
+        cfg.figures.histogramScores.filter((s) => result.scores[s]).map((s) => ({
+          title: `ID ${setting}: ${s}, seed ${seed}`,
+          figure: scoreHistogramFigure(s, result.scores[s]!, { width: 440, facetHeight: 55 }),
+        })),
+      )
+    ),
+  );
 }
 
-function quantileOf(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round((sorted.length - 1) * q)))]!;
+/** ROC curves of every score against the first OOD set of each ID dataset (the other real dataset). */
+export function rocFigures(exp: BaselinesResult, cfg: BaselinesConfig): Displayable {
+  return sideBySide(
+    firstRuns(exp).map(({ setting, seed, result }) => {
+      const other = oodSetsFor(setting, cfg.oodDatasets)[0]!;
+      return { title: `ID ${setting} vs ${other}, seed ${seed}`, figure: rocPlot(rocByScore(result.scores, other)) };
+    }),
+  );
 }
 
-/**
- * Picks the histogram scale of a score: when every value is ≤ 0 (a negative distance, e.g. Mahalanobis) and the
- * OOD values reach far beyond the ID ones (the 99.5 % quantile of |S| over all sets is more than `ratio` times
- * the median ID |S|), the ID scores would all fall into one bin of a linear axis, so −log10(−S) is drawn
- * instead (monotone, ranks unchanged). Otherwise S is drawn as is.
- */
-export function histogramScale(
-  name: string,
-  id: ArrayLike<number>,
-  ood: Readonly<Record<string, ArrayLike<number>>>,
-  ratio = 20,
-): HistogramScale {
-  const linear: HistogramScale = { kind: "linear", transform: (s) => s, label: `${name} (higher = more ID)` };
-  const all: number[] = [], idAbs: number[] = [];
-  for (const v of Array.from(id)) {
-    if (!Number.isFinite(v)) continue;
-    all.push(v);
-    idAbs.push(Math.abs(v));
-  }
-  for (const set of Object.values(ood)) for (const v of Array.from(set)) if (Number.isFinite(v)) all.push(v);
-  if (all.length === 0 || all.some((v) => v > 0)) return linear;
-  const absAll = Float64Array.from(all, Math.abs).sort();
-  const idMedian = quantileOf(Float64Array.from(idAbs).sort(), 0.5);
-  if (!(quantileOf(absAll, 0.995) > ratio * Math.max(idMedian, 1e-12))) return linear;
-  return {
-    kind: "log",
-    transform: (s) => -Math.log10(Math.max(-s, 1e-12)),
-    label: `${name}: −log10(−S) (higher = more ID)`,
-  };
+/** Training curves of the first seed of each ID dataset. */
+export async function curveFigures(exp: BaselinesResult): Promise<Displayable> {
+  return sideBySide(
+    await Promise.all(
+      firstRuns(exp).map(async ({ setting, seed, result }) => ({
+        title: `ID ${setting}, seed ${seed}`,
+        figure: await trainingCurves(result.training.history, { width: 140, height: 120 }),
+      })),
+    ),
+  );
 }
 
-/**
- * Score histograms of one score (ID vs each OOD set), on the scale {@linkcode histogramScale} picks.
- * @param name Score name (axis label).
- */
-export function scoreHistogramFigure(
-  name: string,
-  sets: { id: ArrayLike<number>; ood: Readonly<Record<string, ArrayLike<number>>> },
-  opts: Omit<HistogramOptions, "score"> = {},
-): Figure {
-  const scale = histogramScale(name, sets.id, sets.ood);
-  const map = (a: ArrayLike<number>) => Float64Array.from(Array.from(a), scale.transform);
-  const ood = Object.fromEntries(Object.entries(sets.ood).map(([k, v]) => [k, map(v)]));
-  return scoreHistograms(map(sets.id), ood, { ...opts, score: scale.label });
-}
-
-/** Options of {@linkcode sideBySide}. */
-export interface SideBySideOptions {
-  /** Width of each cell in px (wide legends wrap inside it); default: each figure's own width. */
-  cellWidth?: number;
-}
-
-/** Figures next to each other (wrapping when the page is narrow), each under an optional heading. */
-export function sideBySide(
-  figures: readonly (Figure | { title: string; figure: Figure })[],
-  opts: SideBySideOptions = {},
-): Displayable {
-  const width = opts.cellWidth === undefined ? "" : `;width:${opts.cellWidth}px`;
-  const cells = figures.map((f) => {
-    const [title, fig] = "figure" in f ? [f.title, f.figure] : [null, f];
-    const head = title
-      ? `<div style="font:600 13px system-ui,sans-serif;margin:0 0 4px">${escapeHtml(title)}</div>`
-      : "";
-    return `<div style="flex:0 0 auto${width}">${head}${fig.html}</div>`;
-  });
-  // <figure> has 40px side margins by default, which would push two figures onto separate lines.
-  return htmlView(
-    `<div class="ood-figures" style="display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start">` +
-      `<style>.ood-figures figure{margin:0}</style>${cells.join("")}</div>`,
-    `[${figures.length} figures]`,
+/** 2-D PCA of the penultimate features of the first seed of each ID dataset. */
+export function projectionFigures(exp: BaselinesResult): Displayable {
+  return sideBySide(
+    firstRuns(exp).map(({ setting, seed, result: { projection } }) => ({
+      title: `ID ${setting}: penultimate features, seed ${seed}`,
+      figure: projectionPlot(projection, projection.groups, { width: 440, height: 380 }),
+    })),
+    { cellWidth: 440 },
   );
 }

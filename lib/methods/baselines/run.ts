@@ -1,187 +1,116 @@
 /**
- * One baseline run = one ID dataset × one seed: build and train the classifier ({@linkcode trainBaseline}),
- * then extract outputs once and run every score ({@linkcode scoreBaseline}), giving result rows and what the
- * figures need.
+ * The baselines on the experiment layer: one run = one ID dataset × one seed — build and train the classifier
+ * (`train.ts`), then score it with every configured detector (`scoreAll`) and turn the scores into result rows
+ * (`toRows`). {@linkcode runBaselines} runs the whole grid once.
  * @module
  */
-import { type Backbone, createBackbone } from "../../backbones/mod.ts";
-import { limitDataset } from "../../datasets/mod.ts";
-import type { ResultRow } from "../../report/results.ts";
-import type { ScoreName } from "../../scores/mod.ts";
+import { createBackbone } from "../../backbones/mod.ts";
+import { type EvalSets, type GridResult, loadEvalSets, runGrid, scoreAll, toRows } from "../../experiment/mod.ts";
+import type { ScoreSets } from "../../experiment/score.ts";
+import { type ProjectionSample, projectionSample } from "../../report/score_views.ts";
+import { argmaxRows, type DetectorName, DETECTORS, type DetectorSpec } from "../../scores/mod.ts";
 import { seedEverything } from "../../train/seed.ts";
-import type { BaselinesConfig } from "./config.ts";
-import type { BaselineData } from "./data.ts";
-import { argmaxRows, extractOutputs, type NetOutputs } from "./extract.ts";
-import { baselineRows } from "./rows.ts";
-import { type EvalSet, needsFeatureList, type RunScores, scoreSets, supportedScores } from "./score.ts";
-import { trainClassifier, type TrainOutcome } from "./train.ts";
+import type { BaselineIdDataset, BaselinesConfig } from "./config.ts";
+import { trainClassifier, type TrainOutcome } from "../../train/classifier.ts";
 
 /** The paper id of the baselines' result rows. */
 export const BASELINES_PAPER = "baselines";
-/** The method name of the baselines' result rows (plain cross-entropy training). */
-export const BASELINES_METHOD = "CE";
-
-/** A trained classifier of one run. */
-export interface TrainedRun {
-  idDataset: string;
-  seed: number;
-  backbone: Backbone;
-  /** Training curve, steps, time. */
-  training: TrainOutcome;
-}
+/** The method id (plain cross-entropy training) and its display label. */
+export const BASELINES_METHOD = "ce";
+export const BASELINES_LABEL = "CE";
 
 /**
- * Seeds everything with `seed`, builds `cfg.backbone` for the ID dataset's classes and trains it with the
- * standard recipe (`train.ts`), validating on the ID test images after each epoch.
+ * What one run keeps for the displays (no tensors): its training, its scores (score key → ID / OOD values), the
+ * features of the first images of each set (a 2-D projection's input) and the seconds of each scoring stage.
  */
-export async function trainBaseline(
-  cfg: Pick<BaselinesConfig, "backbone" | "width" | "train" | "evalBatchSize">,
-  data: BaselineData,
-  seed: number,
-): Promise<TrainedRun> {
-  seedEverything(seed);
-  const backbone = createBackbone(cfg.backbone, {
-    numClasses: data.train.classes.length,
-    inputShape: [data.train.shape[1], data.train.shape[2], data.train.shape[3]],
-    width: cfg.width,
-  });
-  const training = await trainClassifier(backbone, data.train, cfg.train, {
-    seed,
-    validation: data.test,
-    evalBatchSize: cfg.evalBatchSize,
-  });
-  return { idDataset: data.id, seed, backbone, training };
-}
-
-/** A 2-D projection's input: feature rows of a few images per set, with their group names. */
-export interface ProjectionSample {
-  data: Float32Array;
-  dim: number;
-  groups: string[];
-}
-
-/** A scored run: result rows plus what the figures need. */
-export interface ScoredRun {
-  idDataset: string;
-  seed: number;
-  /** Scores that ran (the config's, minus those the backbone does not support). */
-  scoreNames: ScoreName[];
-  /** Score → ID / OOD values. */
-  scores: RunScores;
-  /** Accuracy on the ID test images. */
-  accuracy: number;
-  /** One row per score × OOD set. */
-  rows: ResultRow[];
-  /** Features of the first images of each set (ID first), for a 2-D projection. */
+export interface BaselineRun {
+  training: TrainOutcome;
+  scores: Record<string, ScoreSets>;
   projection: ProjectionSample;
-  /** Stage → seconds (extract, each score). */
   seconds: Record<string, number>;
 }
 
+/** Every run of {@linkcode runBaselines}. */
+export type BaselinesResult = GridResult<BaselineIdDataset, typeof BASELINES_METHOD, BaselineRun>;
+
 /**
- * The first `perSet` feature rows of the ID set and of each OOD set, labelled `ID (<id>)` and by OOD set name.
+ * The detector specs of the config, in its order (duplicates dropped), with its options; the multi-layer
+ * Mahalanobis ensemble only when the backbone has `featureList`.
  */
-export function projectionSample(
-  idName: string,
-  id: NetOutputs,
-  ood: Readonly<Record<string, NetOutputs>>,
-  perSet: number,
-): ProjectionSample {
-  const dim = id.features.dim;
-  const parts = [[`ID (${idName})`, id] as const, ...Object.entries(ood)];
-  const groups: string[] = [];
-  const chunks: Float32Array[] = [];
-  for (const [name, out] of parts) {
-    const k = Math.min(perSet, out.n);
-    chunks.push(out.features.data.subarray(0, k * dim));
-    for (let i = 0; i < k; i++) groups.push(name);
-  }
-  const data = new Float32Array(groups.length * dim);
-  let at = 0;
-  for (const c of chunks) {
-    data.set(c, at);
-    at += c.length;
-  }
-  return { data, dim, groups };
+export function baselineDetectors(cfg: BaselinesConfig, hasFeatureList: boolean): DetectorSpec[] {
+  const opts: Partial<Record<DetectorName, object>> = {
+    energy: cfg.energy,
+    odin: cfg.odin,
+    knn: cfg.knn,
+    mahalanobis: cfg.mahalanobis,
+    mahalanobisEnsemble: cfg.mahalanobis,
+  };
+  return [...new Set(cfg.scores)]
+    .filter((use) => hasFeatureList || !(DETECTORS[use].needs as readonly string[]).includes("featureList"))
+    .map((use) => ({ use, ...(opts[use] ? { opts: opts[use] } : {}) }) as DetectorSpec);
 }
 
 /**
- * Extracts the trained network's outputs on the fit images (a seeded subset of the training images of size
- * `fitLimit`), the ID test images and each OOD set; fits and runs every supported score; evaluates each
- * (score, OOD set) pair into a result row. Does not dispose the backbone.
- * @param onStage Called after each stage (extraction, then each score) with its name and seconds.
+ * Runs every ID dataset × seed: seeds everything, builds `cfg.backbone`, trains it with the standard recipe
+ * (validating on the ID test images after each epoch), scores it on the fit subset (`fitLimit` training images,
+ * seed `dataSeed`), the ID test set and each OOD set, and makes one row per score × OOD set (`cfg.fprRule`).
+ * @param load Loads a setting's sets (default: `loadEvalSets` with seeded subsets of `nTest` test images and
+ *   `nOod` images per OOD set; tests pass toy sets).
  */
-export async function scoreBaseline(
-  cfg: Pick<
-    BaselinesConfig,
-    | "scores"
-    | "fitLimit"
-    | "dataSeed"
-    | "evalBatchSize"
-    | "fprRule"
-    | "energy"
-    | "odin"
-    | "knn"
-    | "mahalanobis"
-    | "figures"
-  >,
-  data: BaselineData,
-  run: TrainedRun,
-  onStage?: (stage: string, seconds: number) => void | Promise<void>,
-): Promise<ScoredRun> {
-  const seconds: Record<string, number> = {};
-  const stage = async (name: string, s: number) => {
-    seconds[name] = s;
-    await onStage?.(name, s);
-  };
-  const names = supportedScores(run.backbone, cfg.scores);
-  const opts = { batchSize: cfg.evalBatchSize, featureList: needsFeatureList(names) };
-  const t0 = performance.now();
-  const fitDs = limitDataset(data.train, cfg.fitLimit ?? undefined, cfg.dataSeed);
-  const train = await extractOutputs(run.backbone, fitDs, opts);
-  const id: EvalSet = { ds: data.test, out: await extractOutputs(run.backbone, data.test, opts) };
-  const ood: Record<string, EvalSet> = {};
-  for (const [name, ds] of Object.entries(data.ood)) {
-    ood[name] = { ds, out: await extractOutputs(run.backbone, ds, opts) };
-  }
-  await stage("extract", (performance.now() - t0) / 1000);
-
-  const scores = await scoreSets(
-    names,
-    { backbone: run.backbone, train, batchSize: cfg.evalBatchSize },
-    id,
-    ood,
-    cfg,
-    stage,
-  );
-  const predictions = argmaxRows(id.out.logits);
-  const rows = baselineRows(
-    {
-      paper: BASELINES_PAPER,
-      method: BASELINES_METHOD,
-      backbone: run.backbone.name,
-      idDataset: data.id,
-      seed: run.seed,
+export function runBaselines(
+  cfg: BaselinesConfig,
+  load = (id: BaselineIdDataset): Promise<EvalSets> => {
+    const { dataSeed, oodDatasets, nTest: testLimit, nOod: oodLimit } = cfg;
+    return loadEvalSets({ id, dataSeed, trainLimit: cfg.train.trainLimit, testLimit, oodDatasets, oodLimit });
+  },
+): Promise<BaselinesResult> {
+  return runGrid({
+    settings: cfg.idDatasets,
+    seeds: cfg.seeds,
+    methods: [BASELINES_METHOD],
+    load,
+    run: async ({ setting, seed }, sets, _shared, stage) => {
+      seedEverything(seed);
+      const [, h, w, c] = sets.train.shape;
+      const net = createBackbone(cfg.backbone, {
+        numClasses: sets.train.classes.length,
+        inputShape: [h, w, c],
+        width: cfg.width,
+      });
+      try {
+        await stage("training");
+        const validation = { seed, validation: sets.test, evalBatchSize: cfg.evalBatchSize };
+        const training = await trainClassifier(net, sets.train, cfg.train, validation);
+        const table = await scoreAll(net, sets, baselineDetectors(cfg, net.featureList !== undefined), {
+          batchSize: cfg.evalBatchSize,
+          seed,
+          fitLimit: cfg.fitLimit,
+          fitSeed: cfg.dataSeed,
+          onDetector: (key) => stage(key),
+        });
+        const { test, ood } = table.outputs;
+        const predictions = argmaxRows(test.logits);
+        const key = { paper: BASELINES_PAPER, method: BASELINES_METHOD, label: BASELINES_LABEL, width: cfg.width };
+        const rows = toRows(
+          { ...key, backbone: cfg.backbone, idDataset: setting, seed, trainSeconds: training.seconds },
+          table.scores,
+          {
+            fprRules: [cfg.fprRule],
+            classification: { labels: test.labels, predictions, numClasses: net.numClasses },
+            oodGroups: sets.oodGroups,
+            scoreSeconds: table.seconds,
+          },
+        );
+        const result: BaselineRun = {
+          training,
+          scores: table.scores,
+          projection: projectionSample(setting, test, ood, cfg.figures.projectionPerSet),
+          seconds: { extract: table.extractSeconds, ...table.seconds },
+        };
+        return { rows, result };
+      } finally {
+        net.model.dispose();
+      }
     },
-    scores,
-    { fprRule: cfg.fprRule, idClassification: { labels: id.out.labels, predictions } },
-  );
-  let correct = 0;
-  predictions.forEach((p, i) => correct += p === id.out.labels[i] ? 1 : 0);
-  const projection = projectionSample(
-    data.id,
-    id.out,
-    Object.fromEntries(Object.entries(ood).map(([k, v]) => [k, v.out])),
-    cfg.figures.projectionPerSet,
-  );
-  return {
-    idDataset: data.id,
-    seed: run.seed,
-    scoreNames: names,
-    scores,
-    accuracy: predictions.length ? correct / predictions.length : NaN,
-    rows,
-    projection,
-    seconds,
-  };
+  });
 }

@@ -9,43 +9,38 @@
  * CIFAR-100: ResNet-34, α = 0.5, w = 1, K = 300.
  * @module
  */
-import { type AugmentStep } from "../../data/augment.ts";
+import type { AugmentStep } from "../../data/augment.ts";
 import { type DatasetName, DATASETS } from "../../datasets/mod.ts";
 import type { Normalization } from "../../datasets/types.ts";
 import { NORMALIZATION, type NormalizationName } from "../../datasets/normalization.ts";
 
-/** The training methods the notebook compares (same backbone, data and budget). */
-export const CIDER_METHODS = ["ce", "supcon", "cider-faithful", "cider-clean"] as const;
+/** The training methods compared (same backbone, data and budget); `ce` has no variants. */
+export const CIDER_METHODS = ["ce", "supcon", "cider"] as const;
 
-/** A training method: cross-entropy, SupCon, or CIDER with the reference's warm-up (faithful) or a fixed one. */
+/** A training method: cross-entropy, SupCon (`train_cider.py --loss supcon`) or CIDER. */
 export type CiderMethod = typeof CIDER_METHODS[number];
 
-/** How each method is named in result rows and tables. */
-export const METHOD_LABELS: Readonly<Record<CiderMethod, string>> = {
-  "ce": "CE",
-  "supcon": "SupCon",
-  "cider-faithful": "CIDER (faithful)",
-  "cider-clean": "CIDER (clean)",
-};
+/** Display names of the methods (the variant is added in parentheses). */
+export const METHOD_NAMES: Readonly<Record<CiderMethod, string>> = { ce: "CE", supcon: "SupCon", cider: "CIDER" };
+
+/**
+ * `faithful`: the reference's warm-up formula (negative rate in epoch 0) for SupCon and CIDER, and its
+ * Mahalanobis estimator; `clean`: a fixed warm-up ramp and the tied-covariance Mahalanobis.
+ */
+export type CiderVariant = "faithful" | "clean";
 
 /** The ID datasets the notebook knows how to train on. */
 export const CIDER_ID_DATASETS = ["fashion_mnist", "mnist", "cifar10", "cifar100"] as const;
 
-/** An ID dataset of the notebook. */
-export type CiderIdDataset = typeof CIDER_ID_DATASETS[number];
-
 /** The backbones CIDER uses (CIFAR ResNets; `width` < 1 gives the narrow CPU variants). */
 export const CIDER_BACKBONES = ["resnet18", "resnet34"] as const;
-
-/** A backbone of the notebook. */
-export type CiderBackbone = typeof CIDER_BACKBONES[number];
 
 /** One experimental setting: an ID dataset with its backbone and the per-dataset hyper-parameters. */
 export interface CiderSetting {
   /** ID dataset (registry name). */
-  idDataset: CiderIdDataset;
+  idDataset: typeof CIDER_ID_DATASETS[number];
   /** Backbone registry name. */
-  backbone: CiderBackbone;
+  backbone: typeof CIDER_BACKBONES[number];
   /** Channel-width multiplier (1 = the paper's network; penultimate dimension = 512·width). */
   width: number;
   /** Prototype momentum α (`--proto_m`). */
@@ -97,6 +92,8 @@ export interface CiderConfig {
   settings: readonly CiderSetting[];
   /** Methods to train, in display order. */
   methods: readonly CiderMethod[];
+  /** Variants of SupCon and CIDER (CE runs once, variant `none`). */
+  variants: readonly CiderVariant[];
   /** Training seeds (weights and batch order). */
   seeds: readonly number[];
   /** Seed of the data subsets and of the synthetic OOD sets (the same for every training seed). */
@@ -126,7 +123,7 @@ export interface CiderConfig {
   supcon: { lr: number; temperature: number; baseTemperature: number };
   /** CIDER's objective. */
   cider: CiderLossConfig;
-  /** Mahalanobis as the optional second score (on L2-normalised penultimate features, as the reference). */
+  /** Mahalanobis as the optional second score; `shrinkage` applies to the clean (tied-covariance) estimator. */
   mahalanobis: { enabled: boolean; shrinkage: number };
   /** Linear probe on frozen penultimate features (ID accuracy). */
   probe: { epochs: number; batchSize: number; lr: number; weightDecay: number };
@@ -134,7 +131,7 @@ export interface CiderConfig {
   evalBatchSize: number;
   /**
    * Checkpoint folder (absolute, or relative to the repository root); each run checkpoints every epoch into
-   * `<runDir>/<id>-<backbone>-w<width>/<method>/s<seed>` and resumes from it. null = no checkpoints.
+   * `<runDir>/<id>-<backbone>-w<width>/<method>[-<variant>]/s<seed>` and resumes from it. null = none.
    */
   runDir: string | null;
 }
@@ -150,81 +147,61 @@ export function checkCiderConfig<C extends CiderConfig>(cfg: C): C {
   const fail = (msg: string): never => {
     throw new Error(`CiderConfig: ${msg}`);
   };
-  const posInt = (v: number, name: string) => {
-    if (!Number.isInteger(v) || v < 1) fail(`${name} must be a positive integer, got ${v}`);
-  };
-  const positive = (v: number, name: string) => {
-    if (!(v > 0) || !Number.isFinite(v)) fail(`${name} must be a finite number > 0, got ${v}`);
+  const check = (ok: boolean, name: string, v: unknown, what: string) =>
+    ok || fail(`${name} must be ${what}, got ${v}`);
+  const posInt = (v: number, name: string) => check(Number.isInteger(v) && v >= 1, name, v, "a positive integer");
+  const positive = (v: number, name: string) => check(v > 0 && Number.isFinite(v), name, v, "a finite number > 0");
+  const inRange = (v: number, name: string, lo: number, hi: number, open = false) =>
+    check(v >= lo && (open ? v < hi : v <= hi), name, v, `in [${lo}, ${hi}${open ? ")" : "]"}`);
+  const oneOf = (v: string, name: string, valid: readonly string[]) =>
+    valid.includes(v) || fail(`${name} "${v}" is unknown. Valid: ${valid.join(", ")}.`);
+  const list = (v: readonly unknown[], name: string, valid?: readonly string[]) => {
+    if (v.length === 0) fail(`${name} is empty`);
+    if (new Set(v).size !== v.length) fail(`${name} repeat: ${v.join(", ")}`);
+    if (valid) v.forEach((x) => oneOf(String(x), `${name} entry`, valid));
   };
   if (cfg.settings.length === 0) fail("settings is empty");
   cfg.settings.forEach((s, i) => {
     const at = `settings[${i}]`;
-    if (!(CIDER_ID_DATASETS as readonly string[]).includes(s.idDataset)) {
-      fail(`${at}.idDataset "${s.idDataset}" is unknown. Valid: ${CIDER_ID_DATASETS.join(", ")}.`);
-    }
-    if (!(CIDER_BACKBONES as readonly string[]).includes(s.backbone)) {
-      fail(`${at}.backbone "${s.backbone}" is unknown. Valid: ${CIDER_BACKBONES.join(", ")}.`);
-    }
+    oneOf(s.idDataset, `${at}.idDataset`, CIDER_ID_DATASETS);
+    oneOf(s.backbone, `${at}.backbone`, CIDER_BACKBONES);
     positive(s.width, `${at}.width`);
-    if (!(s.prototypeMomentum >= 0 && s.prototypeMomentum < 1)) {
-      fail(`${at}.prototypeMomentum must be in [0, 1), got ${s.prototypeMomentum}`);
-    }
-    if (!(s.compactnessWeight >= 0)) fail(`${at}.compactnessWeight must be ≥ 0, got ${s.compactnessWeight}`);
+    inRange(s.prototypeMomentum, `${at}.prototypeMomentum`, 0, 1, true);
+    inRange(s.compactnessWeight, `${at}.compactnessWeight`, 0, Infinity);
     posInt(s.k, `${at}.k`);
     if (cfg.trainLimit !== null && s.k > cfg.trainLimit) {
       fail(`${at}.k = ${s.k} exceeds trainLimit = ${cfg.trainLimit}`);
     }
   });
-  if (cfg.methods.length === 0) fail("methods is empty");
-  for (const m of cfg.methods) {
-    if (!(CIDER_METHODS as readonly string[]).includes(m)) {
-      fail(`unknown method "${m}". Valid: ${CIDER_METHODS.join(", ")}.`);
-    }
-  }
-  if (new Set(cfg.methods).size !== cfg.methods.length) fail(`methods repeat: ${cfg.methods.join(", ")}`);
-  if (cfg.seeds.length === 0) fail("seeds is empty");
-  if (new Set(cfg.seeds).size !== cfg.seeds.length) fail(`seeds repeat: ${cfg.seeds.join(", ")}`);
-  if (cfg.oodDatasets.length === 0) fail("oodDatasets is empty");
-  for (const name of cfg.oodDatasets) {
-    if (!Object.hasOwn(DATASETS, name)) {
-      fail(`unknown OOD dataset "${name}". Valid: ${Object.keys(DATASETS).join(", ")}.`);
-    }
-  }
+  list(cfg.methods, "methods", CIDER_METHODS);
+  list(cfg.variants, "variants", ["faithful", "clean"]);
+  list(cfg.seeds, "seeds");
+  list(cfg.oodDatasets, "oodDatasets", Object.keys(DATASETS));
   if (cfg.trainLimit !== null) posInt(cfg.trainLimit, "trainLimit");
   posInt(cfg.nTest, "nTest");
   posInt(cfg.nOod, "nOod");
-  const n = cfg.normalization;
-  if (typeof n === "string" && n !== "train-statistics" && !Object.hasOwn(NORMALIZATION, n)) {
-    fail(`unknown normalization "${n}". Valid: train-statistics, ${Object.keys(NORMALIZATION).join(", ")}.`);
+  if (typeof cfg.normalization === "string") {
+    oneOf(cfg.normalization, "normalization", ["train-statistics", ...Object.keys(NORMALIZATION)]);
   }
   if (cfg.head.hidden !== null) posInt(cfg.head.hidden, "head.hidden");
   posInt(cfg.head.out, "head.out");
   const t = cfg.train;
-  posInt(t.epochs, "train.epochs");
-  posInt(t.batchSize, "train.batchSize");
-  posInt(t.logEvery, "train.logEvery");
-  if (!(t.momentum > 0 && t.momentum < 1)) fail(`train.momentum must be in (0, 1), got ${t.momentum}`);
-  if (!(t.weightDecay >= 0)) fail(`train.weightDecay must be ≥ 0, got ${t.weightDecay}`);
-  if (!(t.decayRate > 0 && t.decayRate <= 1)) fail(`train.decayRate must be in (0, 1], got ${t.decayRate}`);
+  for (const k of ["epochs", "batchSize", "logEvery"] as const) posInt(t[k], `train.${k}`);
+  inRange(t.momentum, "train.momentum", 0, 1, true);
+  inRange(t.weightDecay, "train.weightDecay", 0, Infinity);
+  check(t.decayRate > 0 && t.decayRate <= 1, "train.decayRate", t.decayRate, "in (0, 1]");
   if (t.warmup.enabled) {
     positive(t.warmup.epochs, "train.warmup.epochs");
     positive(t.warmup.from, "train.warmup.from");
   }
   positive(cfg.ce.lr, "ce.lr");
-  positive(cfg.supcon.lr, "supcon.lr");
-  positive(cfg.supcon.temperature, "supcon.temperature");
-  positive(cfg.supcon.baseTemperature, "supcon.baseTemperature");
-  positive(cfg.cider.lr, "cider.lr");
-  positive(cfg.cider.temperature, "cider.temperature");
-  positive(cfg.cider.dispersionBaseTemperature, "cider.dispersionBaseTemperature");
-  positive(cfg.cider.compactnessBaseTemperature, "cider.compactnessBaseTemperature");
-  if (!(cfg.mahalanobis.shrinkage >= 0 && cfg.mahalanobis.shrinkage <= 1)) {
-    fail(`mahalanobis.shrinkage must be in [0, 1], got ${cfg.mahalanobis.shrinkage}`);
-  }
+  for (const [k, v] of Object.entries(cfg.supcon)) positive(v, `supcon.${k}`);
+  for (const [k, v] of Object.entries(cfg.cider)) positive(v, `cider.${k}`);
+  inRange(cfg.mahalanobis.shrinkage, "mahalanobis.shrinkage", 0, 1);
   posInt(cfg.probe.epochs, "probe.epochs");
   posInt(cfg.probe.batchSize, "probe.batchSize");
   positive(cfg.probe.lr, "probe.lr");
-  if (!(cfg.probe.weightDecay >= 0)) fail(`probe.weightDecay must be ≥ 0, got ${cfg.probe.weightDecay}`);
+  inRange(cfg.probe.weightDecay, "probe.weightDecay", 0, Infinity);
   posInt(cfg.evalBatchSize, "evalBatchSize");
   return cfg;
 }

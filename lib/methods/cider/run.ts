@@ -1,43 +1,79 @@
 /**
- * One notebook experiment end to end: for each setting, load its data once; for each seed and method, build
- * the network (seeded), train it with the method's objective, and evaluate it. Result rows keep CIDER's FPR95
- * rule (`fpr95`, `fprRule: "hendrycks"`); the rows with our rule are kept alongside for display.
+ * The notebook's experiment on the shared layer (`lib/experiment`): {@linkcode runCider} is one `runGrid` over
+ * settings × seeds × variants × methods (CE variant-free). Each run builds the seeded network, trains it
+ * (`train.ts`), scores it with its method's detectors (`scoreAll`), trains the linear probe on the extracted
+ * training features for ID accuracy, and writes rows with CIDER's FPR95 rule (`hendrycks`) and ours (`sklearn`).
+ *
+ * | method | detectors (faithful) | detectors (clean / CE) |
+ * |---|---|---|
+ * | CE | — | MSP, Energy, KNN(K), Mahalanobis (tied Σ, normalised h) |
+ * | SupCon, CIDER | KNN(K), `ciderMahalanobis` (global Σ, pinv: `eval_ood.py`) | KNN(K), Mahalanobis (tied Σ) |
  * @module
  */
-import { createBackbone } from "../../backbones/mod.ts";
-import { seedEverything } from "../../train/seed.ts";
 import { isAbsolute, join } from "node:path";
-import { REPO_ROOT, type ResultRow } from "../../report/results.ts";
-import { type CiderConfig, type CiderMethod, type CiderSetting, METHOD_LABELS } from "./config.ts";
-import { type CiderData, loadCiderData } from "./data.ts";
-import { evaluateNetwork, type NetworkEvaluation } from "./evaluate.ts";
+import { createBackbone } from "../../backbones/mod.ts";
+import type { Dataset, Normalization } from "../../datasets/types.ts";
+import { pixelStatistics, resolveNormalization } from "../../datasets/normalization.ts";
+import { loadEvalSets } from "../../experiment/eval_sets.ts";
+import { type GridCell, type GridResult, runGrid } from "../../experiment/grid.ts";
+import { scoreAll, type ScoreSets } from "../../experiment/score.ts";
+import { toRows } from "../../experiment/rows.ts";
+import type { EvalSets } from "../../experiment/eval_sets.ts";
+import { accuracy } from "../../metrics/classification.ts";
+import type { DetectorSpec } from "../../scores/mod.ts";
+import { argmaxRows } from "../../scores/matrix.ts";
+import { displayLabel, REPO_ROOT, type ResultRow } from "../../report/results.ts";
+import { seedEverything } from "../../train/seed.ts";
+import { type CiderConfig, type CiderMethod, type CiderSetting, METHOD_NAMES } from "./config.ts";
+import { type EmbeddingQuality, embeddingQuality } from "../../metrics/embedding.ts";
 import { ciderNet } from "./network.ts";
+import { probePredict, trainProbe } from "../../experiment/probe.ts";
 import { type MethodObjective, trainMethod, type TrainOutcome } from "./train.ts";
 
 /** The `paper` column of every result row of this notebook. */
 export const CIDER_PAPER = "cider";
 
-/** One trained and evaluated (setting, method, seed). */
-export interface MethodRun {
-  setting: CiderSetting;
-  /** Backbone label of the rows, e.g. `resnet18` or `resnet18 (width 0.125)`. */
-  backbone: string;
-  method: CiderMethod;
-  /** Row label of the method. */
+/** What one run keeps for the displays (no tensors). */
+export interface CiderRunResult {
+  /** Display label, e.g. "CIDER (clean)". */
   label: string;
-  seed: number;
   train: TrainOutcome;
-  eval: NetworkEvaluation;
+  /** Score key → values on the ID test set and each OOD set. */
+  scores: Record<string, ScoreSets>;
+  /** Linear-probe accuracy on the ID test set. */
+  probeAccuracy: number;
+  /** The trained `fc`'s accuracy (CE only; null otherwise). */
+  fcAccuracy: number | null;
+  embedding: EmbeddingQuality;
+  /** Seconds to extract, score, probe and measure. */
+  evalSeconds: number;
 }
 
-/** The backbone as result rows name it: the registry name, plus the width when it is not 1. */
-export function backboneLabel(s: Pick<CiderSetting, "backbone" | "width">): string {
-  return s.width === 1 ? s.backbone : `${s.backbone} (width ${s.width})`;
+/** The notebook's experiment: every setting's sets, every run, every row, timings. */
+export type CiderExperiment = GridResult<CiderSetting, CiderMethod, CiderRunResult>;
+
+/** One run of the grid. */
+export type CiderRun = CiderExperiment["runs"][number];
+
+/** The input normalization of a setting's networks: the config's, or the training pixels' statistics. */
+export function normalizationOf(cfg: Pick<CiderConfig, "normalization">, train: Dataset): Normalization {
+  return cfg.normalization === "train-statistics" ? pixelStatistics(train) : resolveNormalization(cfg.normalization);
 }
 
-/** A checkpoint folder: absolute, or relative to the repository root (the kernel runs in `notebooks/`). */
-export function runRoot(runDir: string): string {
-  return isAbsolute(runDir) ? runDir : join(REPO_ROOT, runDir);
+/** The detectors a method is scored with (see the module table); `variant` is the run's (`none` for CE). */
+export function detectorsFor(
+  method: CiderMethod,
+  variant: GridCell<CiderSetting>["variant"],
+  cfg: Pick<CiderConfig, "mahalanobis">,
+  setting: Pick<CiderSetting, "k">,
+): DetectorSpec[] {
+  const maha: DetectorSpec[] = !cfg.mahalanobis.enabled
+    ? []
+    : variant === "faithful"
+    ? [{ use: "ciderMahalanobis" }]
+    : [{ use: "mahalanobis", opts: { normalize: true, shrinkage: cfg.mahalanobis.shrinkage } }];
+  const logits: DetectorSpec[] = method === "ce" ? [{ use: "msp" }, { use: "energy" }] : [];
+  return [...logits, { use: "knn", opts: { k: setting.k } }, ...maha];
 }
 
 /** The objective of a method under a config and setting. */
@@ -58,118 +94,119 @@ export function objectiveOf(method: CiderMethod, cfg: CiderConfig, setting: Cide
   };
 }
 
-/** The peak learning rate of a method. */
-export function learningRateOf(method: CiderMethod, cfg: CiderConfig): number {
-  return method === "ce" ? cfg.ce.lr : method === "supcon" ? cfg.supcon.lr : cfg.cider.lr;
-}
-
 /**
- * Trains and evaluates one (setting, method, seed): `seedEverything(seed)`, the backbone (with the setting's
- * width and the data's normalization) plus CIDER's projection head, `trainMethod`, `evaluateNetwork`; the
- * network's weights are freed afterwards.
+ * Trains and scores one (setting, seed, variant, method): `seedEverything(seed)`, the backbone (the setting's
+ * width, the sets' normalization) plus CIDER's projection head, `trainMethod`, `scoreAll`, the probe, `toRows`.
+ * The network's weights are freed afterwards.
  */
 export async function runMethod(
   cfg: CiderConfig,
-  setting: CiderSetting,
-  data: CiderData,
-  method: CiderMethod,
-  seed: number,
-  hooks: { onEpoch?: (epoch: number, loss: number) => void | Promise<void> } = {},
-): Promise<MethodRun> {
+  cell: GridCell<CiderSetting> & { method: CiderMethod },
+  sets: EvalSets,
+  stage: (label: string) => void | Promise<void> = () => {},
+): Promise<{ rows: ResultRow[]; result: CiderRunResult }> {
+  const { setting, method, variant, seed } = cell;
   seedEverything(seed);
-  const [, h, w, c] = data.train.shape;
+  const [, h, w, c] = sets.train.shape;
+  const numClasses = sets.train.classes.length;
   const backbone = createBackbone(setting.backbone, {
-    numClasses: data.train.classes.length,
+    numClasses,
     inputShape: [h, w, c],
     width: setting.width,
-    normalization: data.normalization,
+    normalization: normalizationOf(cfg, sets.train),
   });
   const net = ciderNet(backbone, {
     out: cfg.head.out,
     ...(cfg.head.hidden !== null ? { hidden: cfg.head.hidden } : {}),
   });
-  const label = METHOD_LABELS[method];
-  const bb = backboneLabel(setting);
   try {
-    const train = await trainMethod(net, data.train, objectiveOf(method, cfg, setting), {
+    const train = await trainMethod(net, sets.train, objectiveOf(method, cfg, setting), {
       recipe: cfg.train,
-      lr: learningRateOf(method, cfg),
+      lr: method === "ce" ? cfg.ce.lr : method === "supcon" ? cfg.supcon.lr : cfg.cider.lr,
+      variant: variant === "faithful" ? "faithful" : "clean",
       augment: cfg.augment,
       seed,
       evalBatchSize: cfg.evalBatchSize,
       ...(cfg.runDir
         ? {
           runDir: join(
-            runRoot(cfg.runDir),
+            isAbsolute(cfg.runDir) ? cfg.runDir : join(REPO_ROOT, cfg.runDir),
             `${setting.idDataset}-${setting.backbone}-w${setting.width}`,
-            method,
+            variant === "none" ? method : `${method}-${variant}`,
             `s${seed}`,
           ),
         }
         : {}),
-      onEpoch: hooks.onEpoch,
+      onEpoch: (epoch) => stage(`epoch ${epoch + 1}/${cfg.train.epochs}`),
     });
-    const evaluation = await evaluateNetwork(backbone, data, {
+    await stage("scoring");
+    const t0 = performance.now();
+    const specs = detectorsFor(method, variant, cfg, setting);
+    const table = await scoreAll(backbone, sets, specs, { batchSize: cfg.evalBatchSize, seed });
+    const trainOut = table.outputs.train!, test = table.outputs.test;
+    const probe = trainProbe(trainOut.features, trainOut.labels, { ...cfg.probe, numClasses, seed });
+    const predictions = probePredict(probe, test.features);
+    const label = displayLabel(METHOD_NAMES[method], variant);
+    const key = {
+      paper: CIDER_PAPER,
       method,
-      key: { paper: CIDER_PAPER, method: label, backbone: bb, idDataset: setting.idDataset, seed },
-      k: setting.k,
-      mahalanobis: cfg.mahalanobis,
-      probe: cfg.probe,
-      evalBatchSize: cfg.evalBatchSize,
+      variant,
+      label,
+      backbone: setting.backbone,
+      width: setting.width,
+      idDataset: setting.idDataset,
+      seed,
+      trainSeconds: train.seconds,
+    };
+    const rows = toRows(key, table.scores, {
+      fprRules: ["hendrycks", "sklearn"],
+      classification: { labels: test.labels, predictions, numClasses },
+      oodGroups: sets.oodGroups,
+      scoreSeconds: table.seconds,
     });
-    return { setting, backbone: bb, method, label, seed, train, eval: evaluation };
+    const embedding = embeddingQuality(
+      trainOut,
+      test,
+      Object.values(table.outputs.ood).map((o) => o.features),
+      numClasses,
+    );
+    const result: CiderRunResult = {
+      label,
+      train,
+      scores: table.scores,
+      probeAccuracy: accuracy(test.labels, predictions),
+      fcAccuracy: method === "ce" ? accuracy(test.labels, argmaxRows(test.logits)) : null,
+      embedding,
+      evalSeconds: (performance.now() - t0) / 1000,
+    };
+    return { rows, result };
   } finally {
     net.model.dispose();
   }
 }
 
-/** Hooks of {@linkcode runExperiment}. */
-export interface ExperimentHooks {
-  /** Before each run: its position (0-based) and the total. */
-  onRunStart?: (
-    info: { index: number; total: number; setting: CiderSetting; method: CiderMethod; seed: number },
-  ) => void | Promise<void>;
-  /** After each run. */
-  onRunEnd?: (run: MethodRun, info: { index: number; total: number }) => void | Promise<void>;
-}
-
-/** Everything the notebook shows. */
-export interface Experiment {
-  data: CiderData[];
-  runs: MethodRun[];
-  /** Rows with CIDER's FPR95 rule (the ones written to the results file). */
-  rows: ResultRow[];
-  /** The same rows with our FPR95 rule. */
-  rowsOurs: ResultRow[];
-}
-
 /**
- * Runs every setting × seed × method of the config (methods in config order within a seed).
- * @param data Preloaded data per setting (same order as `cfg.settings`); loaded here when absent.
+ * Runs every setting × seed × variant × method of the config (`runGrid`: sets loaded once per setting with
+ * `loadEvalSets`, one progress bar). CE runs once per seed (variant `none`).
  */
-export async function runExperiment(
-  cfg: CiderConfig,
-  hooks: ExperimentHooks = {},
-  data?: readonly CiderData[],
-): Promise<Experiment> {
-  const loaded = data ? [...data] : await Promise.all(cfg.settings.map((s) => loadCiderData(s.idDataset, cfg)));
-  const total = cfg.settings.length * cfg.seeds.length * cfg.methods.length;
-  const runs: MethodRun[] = [];
-  let index = 0;
-  for (const [i, setting] of cfg.settings.entries()) {
-    for (const seed of cfg.seeds) {
-      for (const method of cfg.methods) {
-        await hooks.onRunStart?.({ index, total, setting, method, seed });
-        const run = await runMethod(cfg, setting, loaded[i]!, method, seed);
-        runs.push(run);
-        await hooks.onRunEnd?.(run, { index: index++, total });
-      }
-    }
-  }
-  return {
-    data: loaded,
-    runs,
-    rows: runs.flatMap((r) => r.eval.rows),
-    rowsOurs: runs.flatMap((r) => r.eval.rowsOurs),
-  };
+export function runCider(cfg: CiderConfig): Promise<CiderExperiment> {
+  return runGrid({
+    settings: cfg.settings,
+    seeds: cfg.seeds,
+    variants: cfg.variants,
+    methods: cfg.methods,
+    variantFree: ["ce"],
+    load: (s) =>
+      loadEvalSets({
+        id: s.idDataset,
+        dataSeed: cfg.dataSeed,
+        trainLimit: cfg.trainLimit,
+        testLimit: cfg.nTest,
+        oodDatasets: cfg.oodDatasets,
+        oodLimit: cfg.nOod,
+      }),
+    run: (cell, sets, _shared, stage) => runMethod(cfg, cell, sets, stage),
+    label: "CIDER runs",
+    describe: (s) => `${s.idDataset} · ${s.backbone}`,
+  });
 }

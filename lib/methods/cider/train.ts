@@ -1,30 +1,33 @@
 /**
- * Training of the four compared methods with one recipe (same backbone, data, augmentation, epochs, batch size,
+ * Training of the compared methods with one recipe (same backbone, data, augmentation, epochs, batch size,
  * optimizer and schedule shape; `lib/train/loop.ts` does the stepping):
  *
  * | method | views | objective | warm-up |
  * |---|---|---|---|
  * | `ce` | 1 | softmax cross-entropy on the backbone's `fc` | fixed |
- * | `supcon` | 2 | SupCon on z (`supConLoss`) — the SSD+/KNN+ representation | fixed |
- * | `cider-faithful` | 2 | w·L_comp + L_dis with sequential-EMA prototypes (`ciderLoss`) | the reference's (epoch − 1) rule |
- * | `cider-clean` | 2 | the same objective | fixed |
+ * | `supcon` | 2 | SupCon on z (`supConLoss`) — the SSD+/KNN+ representation | per variant |
+ * | `cider` | 2 | w·L_comp + L_dis with sequential-EMA prototypes (`ciderLoss`) | per variant |
+ *
+ * SupCon is CIDER's own baseline, `train_cider.py --loss supcon`: the same script, hence the same warm-up code
+ * (`utils/util.py` `warmup_learning_rate`, called before every step for either loss), so its faithful variant
+ * shares CIDER's negative first-epoch rate. CE is not trained by CIDER's repository; it gets the fixed ramp.
  *
  * Optimizer: SGD with PyTorch semantics (momentum, Nesterov, coupled weight decay) over every trainable
  * variable; variables that get no gradient (the `fc` of SupCon/CIDER) are not updated, as in PyTorch. Schedule:
  * `ciderLr` (CIDER's `adjust_learning_rate` + `warmup_learning_rate`): the faithful variant uses the
  * reference's warm-up formula p = (b + (e − 1)·T)/(W·T) with epochs counted from 0, so the rate is negative for
- * most of the first epoch (papers.md §6b); the fixed ("clean") one uses p = (b + e·T)/(W·T).
+ * most of the first epoch (papers.md §6b); the clean one uses p = (b + e·T)/(W·T) (`ciderLr`'s "fixed").
  * @module
  */
 import { tf } from "../../tf.ts";
 import type { Dataset } from "../../datasets/mod.ts";
 import type { AugmentStep } from "../../data/augment.ts";
 import { ciderLr, datasetSource, type LossOutput, SGD, trainableVariables, trainLoop } from "../../train/mod.ts";
-import type { CiderMethod, CiderTrainRecipe } from "./config.ts";
+import { tensorBatches } from "../../data/tensors.ts";
+import type { CiderMethod, CiderTrainRecipe, CiderVariant } from "./config.ts";
 import { ciderLoss, type CiderLossOptions, supConLoss, type TemperatureOptions } from "./losses.ts";
 import type { CiderNet } from "./network.ts";
 import { meanPrototypes, type PrototypeSet } from "./prototypes.ts";
-import { extractEmbeddings } from "./features.ts";
 
 /** One point of a training curve (`epoch` = epochs completed, fractional; the others are window means). */
 export interface CurvePoint {
@@ -43,7 +46,7 @@ export interface CurvePoint {
 export type MethodObjective =
   | { method: "ce" }
   | { method: "supcon"; loss: TemperatureOptions }
-  | { method: "cider-faithful" | "cider-clean"; loss: CiderLossOptions };
+  | { method: "cider"; loss: CiderLossOptions };
 
 /** Options of {@linkcode trainMethod}. */
 export interface TrainMethodOptions {
@@ -51,6 +54,8 @@ export interface TrainMethodOptions {
   recipe: CiderTrainRecipe;
   /** Peak learning rate of this method. */
   lr: number;
+  /** Warm-up formula of SupCon and CIDER: the reference's (`faithful`) or the fixed ramp (`clean`). CE: clean. */
+  variant: CiderVariant;
   /** Training augmentation (per view). */
   augment: readonly AugmentStep[];
   /** Seed of the batch order and augmentation streams. */
@@ -120,11 +125,11 @@ export async function trainMethod(
     warm: recipe.warmup.enabled,
     warmEpochs: recipe.warmup.epochs,
     warmupFrom: recipe.warmup.from,
-    variant: method === "cider-faithful" ? "faithful" : "fixed",
+    variant: method !== "ce" && opts.variant === "faithful" ? "faithful" : "fixed",
   });
   let prototypes: PrototypeSet | undefined;
   let initialPrototypes: PrototypeSet | undefined;
-  if (objective.method === "cider-faithful" || objective.method === "cider-clean") {
+  if (objective.method === "cider") {
     // CIDER's init_class_prototypes: eval mode, eval transform, the training set, before any step.
     const z = await extractEmbeddings(net, train, opts.evalBatchSize);
     prototypes = initialPrototypes = meanPrototypes(z, train.labels, backbone.numClasses);
@@ -194,4 +199,21 @@ export async function trainMethod(
   } finally {
     optimizer.dispose();
   }
+}
+
+/** CIDER embeddings z of every image of `ds` (inference mode, no augmentation), row-major [n, embeddingDim]. */
+export async function extractEmbeddings(net: CiderNet, ds: Dataset, batchSize: number): Promise<Float32Array> {
+  const d = net.embeddingDim;
+  const out = new Float32Array(ds.shape[0] * d);
+  let row = 0;
+  for (const { x, y } of tensorBatches(ds, { batchSize, normalization: net.backbone.normalization })) {
+    const z = net.embed(x);
+    try {
+      out.set(await z.data() as Float32Array, row * d);
+      row += x.shape[0];
+    } finally {
+      tf.dispose([x, y, z]);
+    }
+  }
+  return out;
 }

@@ -9,34 +9,45 @@ import { type BackboneName, isBackboneName } from "../../backbones/mod.ts";
 import { type DatasetName, DATASETS, type Normalization } from "../../datasets/mod.ts";
 import { type AugmentationName, AUGMENTATIONS, type AugmentStep } from "../../data/augment.ts";
 import { FPR_RULES, type FprRule } from "../../metrics/mod.ts";
+import type { Variant as ResultVariant } from "../../report/results.ts";
 
 /**
- * Which reading of the authors' code a run follows where that code has quirks (papers.md §5f and the list in
- * `mod.ts`): `faithful` reproduces what `ZFancy/Unleashing-Mask` computes (UM *applied*, i.e. the README command
- * plus `--criterion UM`), `clean` fixes the quirks.
+ * Which reading of the authors' code a run follows where that code has quirks (papers.md §5f and `notes.ts`):
+ * `faithful` reproduces what `ZFancy/Unleashing-Mask` computes (UM *applied*, i.e. the README command plus
+ * `--criterion UM`), `clean` fixes the quirks.
  */
-export type Variant = "faithful" | "clean";
+export type Variant = Exclude<ResultVariant, "none">;
 
 /** The variants, in display order. */
 export const VARIANTS: readonly Variant[] = ["faithful", "clean"];
 
 /**
- * The fine-tuning methods the notebook can run on top of the pretrained classifier (the pretrained model itself is
- * always scored, as method `CE`):
- * - `CE-FT`: fine-tuning with plain cross-entropy and UM's schedule — what the README command trains as written
+ * The fine-tuning methods the notebook can run on top of the pretrained classifier (registry ids of the result
+ * rows; the pretrained model itself is always scored, as method `ce`):
+ * - `ce-ft`: fine-tuning with plain cross-entropy and UM's schedule — what the README command trains as written
  *   (`--UM <value>` without `--criterion`), the control with the same extra training as UM;
- * - `UM`: fine-tuning with |β·CE − UM| + UM;
- * - `UMAP`: a learned binary mask over the (frozen) weights, same loss;
- * - `OE`: outlier exposure fine-tuning (CE + 0.5·CE-to-uniform on auxiliary outliers);
- * - `OE+UM`: the same with the UM loss on the ID term.
+ * - `um`: fine-tuning with |β·CE − UM| + UM;
+ * - `umap`: a learned binary mask over the (frozen) weights, same loss;
+ * - `oe`: outlier exposure fine-tuning (CE + 0.5·CE-to-uniform on auxiliary outliers);
+ * - `oe+um`: the same with the UM loss on the ID term.
  */
-export const UM_METHODS = ["CE-FT", "UM", "UMAP", "OE", "OE+UM"] as const;
+export const UM_METHODS = ["ce-ft", "um", "umap", "oe", "oe+um"] as const;
 
 /** A fine-tuning method of the notebook. */
 export type UmMethod = typeof UM_METHODS[number];
 
-/** The method name of the pretrained classifier's rows (no fine-tuning). */
-export const BASE_METHOD = "CE";
+/** The method id of the pretrained classifier's rows (no fine-tuning). */
+export const BASE_METHOD = "ce";
+
+/** Display labels of the methods (the result rows' `label`, with the variant). */
+export const METHOD_LABELS: Readonly<Record<typeof BASE_METHOD | UmMethod, string>> = {
+  ce: "CE",
+  "ce-ft": "CE-FT",
+  um: "UM",
+  umap: "UMAP",
+  oe: "OE",
+  "oe+um": "OE+UM",
+};
 
 /** The OOD scores of the paper (`--msp --odin --energy --mahalanobis`). */
 export const UM_SCORES = ["msp", "odin", "energy", "mahalanobis"] as const;
@@ -73,8 +84,8 @@ export interface SgdRecipe {
 
 /** The notebook's config literal. */
 export interface UnleashingMaskConfig {
-  /** Quirk handling (see {@link Variant}). */
-  variant: Variant;
+  /** Quirk handling (see {@link Variant}): every variant listed runs on the same data and pretrained classifiers. */
+  variants: readonly Variant[];
   /** One pretrained classifier and one fine-tuning run per method per seed. */
   seeds: readonly number[];
   /** The ID dataset (a labelled registry set). */
@@ -160,6 +171,33 @@ export interface UnleashingMaskConfig {
   fprRule: FprRule;
 }
 
+/** The numeric fields by what they must be (`null` allowed where the type allows it; lists: every element). */
+const RULES: readonly [(v: number) => boolean, string, string][] = [
+  [
+    (v) => Number.isInteger(v) && v >= 1,
+    "a positive integer",
+    "aux.limit data.trainLimit data.testLimit " +
+    "data.oodLimit pretrain.epochs pretrain.batchSize finetune.epochs finetune.batchSize pretrain.curve.idLimit " +
+    "pretrain.curve.oodLimit pretrain.curve.trainLimit estimate.draws estimate.batchSize umap.epochs oe.epochs " +
+    "mahalanobis.tuneSamples mahalanobis.fitLimit inputScoreLimit evalBatchSize",
+  ],
+  [(v) => Number.isInteger(v) && v >= 0, "an integer ≥ 0", "data.heldOut"],
+  [
+    (v) => v > 0,
+    "> 0",
+    "backbone.width pretrain.lr finetune.lr um.beta umap.lr oe.lr energy.temperature " +
+    "odin.temperature mahalanobis.advNoise",
+  ],
+  [
+    (v) => v >= 0,
+    "≥ 0",
+    "pretrain.weightDecay finetune.weightDecay estimate.manual oe.weight odin.epsilon " +
+    "mahalanobis.magnitudes",
+  ],
+  [(v) => v > 0 && v <= 1, "in (0, 1]", "estimate.keepRate umap.keepRate"],
+  [(v) => v >= 0 && v < 1, "in [0, 1)", "pretrain.momentum finetune.momentum"],
+];
+
 /**
  * Throws when the config is inconsistent, naming the field and the valid values; returns the config otherwise.
  * @example Usage
@@ -171,82 +209,34 @@ export function checkUnleashingMaskConfig<C extends UnleashingMaskConfig>(cfg: C
   const fail = (msg: string): never => {
     throw new Error(`UnleashingMaskConfig: ${msg}`);
   };
-  const posInt = (v: number, name: string) => {
-    if (!Number.isInteger(v) || v < 1) fail(`${name} must be a positive integer, got ${v}`);
-  };
-  const optLimit = (v: number | null, name: string) => v === null || posInt(v, name);
-  const fraction = (v: number, name: string) => {
-    if (!(v > 0 && v <= 1)) fail(`${name} must be in (0, 1], got ${v}`);
-  };
-  const recipe = (r: SgdRecipe, name: string) => {
-    posInt(r.epochs, `${name}.epochs`);
-    posInt(r.batchSize, `${name}.batchSize`);
-    if (!(r.lr > 0)) fail(`${name}.lr must be > 0, got ${r.lr}`);
-    if (!(r.momentum >= 0 && r.momentum < 1)) fail(`${name}.momentum must be in [0, 1), got ${r.momentum}`);
-    if (!(r.weightDecay >= 0)) fail(`${name}.weightDecay must be ≥ 0, got ${r.weightDecay}`);
-  };
-  if (!VARIANTS.includes(cfg.variant)) fail(`unknown variant "${cfg.variant}". Valid: ${VARIANTS.join(", ")}.`);
-  if (cfg.seeds.length === 0) fail("seeds is empty");
-  if (new Set(cfg.seeds).size !== cfg.seeds.length) fail(`seeds repeat: ${cfg.seeds.join(", ")}`);
-  const names = Object.keys(DATASETS).join(", ");
-  for (const n of [cfg.idDataset, ...cfg.oodDatasets, cfg.aux.name]) {
-    if (!Object.hasOwn(DATASETS, n)) fail(`unknown dataset "${n}". Valid: ${names}.`);
+  const oneOf = (v: string, valid: readonly string[], what: string) =>
+    valid.includes(v) || fail(`unknown ${what} "${v}". Valid: ${valid.join(", ")}.`);
+  for (const [ok, want, paths] of RULES) {
+    for (const path of paths.split(" ")) {
+      const v = path.split(".").reduce((o: unknown, k) => (o as Record<string, unknown>)[k], cfg);
+      for (const x of Array.isArray(v) ? v : [v]) if (x !== null && !ok(x)) fail(`${path} must be ${want}, got ${x}`);
+    }
   }
+  for (const name of ["variants", "seeds", "oodDatasets", "scores"] as const) {
+    if (cfg[name].length === 0) fail(`${name} is empty`);
+  }
+  if (cfg.mahalanobis.magnitudes.length === 0) fail("mahalanobis.magnitudes is empty");
+  cfg.variants.forEach((v) => oneOf(v, VARIANTS, "variant"));
+  if (new Set(cfg.seeds).size !== cfg.seeds.length) fail(`seeds repeat: ${cfg.seeds.join(", ")}`);
+  [cfg.idDataset, ...cfg.oodDatasets, cfg.aux.name].forEach((n) => oneOf(n, Object.keys(DATASETS), "dataset"));
   if (DATASETS[cfg.idDataset].numClasses < 2) fail(`idDataset "${cfg.idDataset}" is not a labelled dataset`);
-  if (cfg.oodDatasets.length === 0) fail("oodDatasets is empty");
   if (cfg.oodDatasets.includes(cfg.idDataset)) fail(`oodDatasets contains the ID dataset "${cfg.idDataset}"`);
   if (cfg.oodDatasets.includes(cfg.aux.name) || cfg.aux.name === cfg.idDataset) {
     fail(`aux.name "${cfg.aux.name}" must differ from the ID dataset and from every test OOD set`);
   }
-  optLimit(cfg.aux.limit, "aux.limit");
-  optLimit(cfg.data.trainLimit, "data.trainLimit");
-  if (!Number.isInteger(cfg.data.heldOut) || cfg.data.heldOut < 0) fail(`data.heldOut must be an integer ≥ 0`);
-  optLimit(cfg.data.testLimit, "data.testLimit");
-  optLimit(cfg.data.oodLimit, "data.oodLimit");
   if (!isBackboneName(cfg.backbone.name)) fail(`unknown backbone "${cfg.backbone.name}"`);
-  if (!(cfg.backbone.width > 0)) fail(`backbone.width must be > 0, got ${cfg.backbone.width}`);
-  if (typeof cfg.augment === "string" && !Object.hasOwn(AUGMENTATIONS, cfg.augment)) {
-    fail(`unknown augmentation "${cfg.augment}". Valid: ${Object.keys(AUGMENTATIONS).join(", ")}.`);
-  }
-  recipe(cfg.pretrain, "pretrain");
-  if (cfg.pretrain.selection !== "last" && cfg.pretrain.selection !== "best-test") {
-    fail(`pretrain.selection must be "last" or "best-test", got "${cfg.pretrain.selection}"`);
-  }
-  posInt(cfg.pretrain.curve.idLimit, "pretrain.curve.idLimit");
-  posInt(cfg.pretrain.curve.oodLimit, "pretrain.curve.oodLimit");
-  posInt(cfg.pretrain.curve.trainLimit, "pretrain.curve.trainLimit");
-  fraction(cfg.estimate.keepRate, "estimate.keepRate");
-  posInt(cfg.estimate.draws, "estimate.draws");
-  posInt(cfg.estimate.batchSize, "estimate.batchSize");
-  if (cfg.estimate.manual !== null && !(cfg.estimate.manual >= 0)) fail(`estimate.manual must be null or ≥ 0`);
-  if (!(cfg.um.beta > 0)) fail(`um.beta must be > 0, got ${cfg.um.beta}`);
-  recipe(cfg.finetune, "finetune");
-  fraction(cfg.umap.keepRate, "umap.keepRate");
-  posInt(cfg.umap.epochs, "umap.epochs");
-  if (!(cfg.umap.lr > 0)) fail(`umap.lr must be > 0`);
-  posInt(cfg.oe.epochs, "oe.epochs");
-  if (!(cfg.oe.lr > 0)) fail(`oe.lr must be > 0`);
-  if (!(cfg.oe.weight >= 0)) fail(`oe.weight must be ≥ 0`);
-  for (const m of cfg.methods) {
-    if (!(UM_METHODS as readonly string[]).includes(m)) fail(`unknown method "${m}". Valid: ${UM_METHODS.join(", ")}.`);
-  }
-  if (cfg.scores.length === 0) fail("scores is empty");
-  for (const s of cfg.scores) {
-    if (!(UM_SCORES as readonly string[]).includes(s)) fail(`unknown score "${s}". Valid: ${UM_SCORES.join(", ")}.`);
-  }
-  if (!(cfg.energy.temperature > 0)) fail("energy.temperature must be > 0");
-  if (!(cfg.odin.temperature > 0) || !(cfg.odin.epsilon >= 0)) fail("odin needs temperature > 0 and epsilon ≥ 0");
-  if (cfg.mahalanobis.magnitudes.length === 0 || cfg.mahalanobis.magnitudes.some((m) => !(m >= 0))) {
-    fail("mahalanobis.magnitudes must be a non-empty list of numbers ≥ 0");
-  }
-  posInt(cfg.mahalanobis.tuneSamples, "mahalanobis.tuneSamples");
-  if (cfg.variant === "clean" && cfg.scores.includes("mahalanobis") && cfg.data.heldOut < 4) {
+  if (typeof cfg.augment === "string") oneOf(cfg.augment, Object.keys(AUGMENTATIONS), "augmentation");
+  oneOf(cfg.pretrain.selection, ["last", "best-test"], "pretrain.selection");
+  cfg.methods.forEach((m) => oneOf(m, UM_METHODS, "method"));
+  cfg.scores.forEach((s) => oneOf(s, UM_SCORES, "score"));
+  oneOf(cfg.fprRule, FPR_RULES, "fprRule");
+  if (cfg.variants.includes("clean") && cfg.scores.includes("mahalanobis") && cfg.data.heldOut < 4) {
     fail(`the clean variant tunes Mahalanobis on data.heldOut images: need at least 4, got ${cfg.data.heldOut}`);
   }
-  if (!(cfg.mahalanobis.advNoise > 0)) fail("mahalanobis.advNoise must be > 0");
-  optLimit(cfg.mahalanobis.fitLimit, "mahalanobis.fitLimit");
-  optLimit(cfg.inputScoreLimit, "inputScoreLimit");
-  posInt(cfg.evalBatchSize, "evalBatchSize");
-  if (!FPR_RULES.includes(cfg.fprRule)) fail(`unknown fprRule "${cfg.fprRule}". Valid: ${FPR_RULES.join(", ")}.`);
   return cfg;
 }

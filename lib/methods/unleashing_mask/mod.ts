@@ -11,25 +11,20 @@
  *   straight-through gradient, keep rate 0.8; `umap.ts` over `lib/layers/top_k_mask.ts`), the OE variant
  *   (CE + 0.5·CE-to-uniform on auxiliary outliers) with and without UM, and the CE fine-tuning control
  *   (`finetune.ts`, `run.ts`);
- * - the scores MSP, ODIN, Energy and UM's tuned Mahalanobis (`scores.ts`, `mahalanobis.ts`, `logistic.ts`), the
- *   paper's metrics (FPR95 with Hendrycks' rule, AUROC, AUPR = average precision with ID positive, ID accuracy;
- *   `rows.ts`) and a claims check.
+ * - one `runGrid` over seeds × variants × methods (`run.ts`) on the shared experiment layer: data from
+ *   `loadEvalSets`, scores from `scoreAll` with the registry's MSP / `umMsp`, ODIN, Energy and `umMahalanobis`
+ *   (`lib/scores/um_mahalanobis.ts`), rows from `toRows` (FPR95 with Hendrycks' rule, AUROC, AUPR = average
+ *   precision with ID positive, ID accuracy), the paper's claims as `ClaimSpec` data ({@link umClaims}).
  *
- * Quirks of the authors' code ({@link QUIRKS}) are reproduced by the `faithful` variant and fixed by `clean`.
+ * Quirks of the authors' code ({@link umDeviations}) are reproduced by the `faithful` variant and fixed by `clean`.
  * @module
  */
 export * from "./config.ts";
 export * from "./loss.ts";
-export * from "./data.ts";
-export * from "./outputs.ts";
 export * from "./umap.ts";
 export * from "./estimate.ts";
 export * from "./finetune.ts";
 export * from "./pretrain.ts";
-export * from "./logistic.ts";
-export * from "./mahalanobis.ts";
-export * from "./scores.ts";
-export * from "./rows.ts";
 export * from "./run.ts";
 export * from "./display.ts";
 export * from "./notes.ts";

@@ -10,16 +10,17 @@ import { join } from "node:path";
 import { tf } from "../../tf.ts";
 import { type Backbone, createBackbone } from "../../backbones/mod.ts";
 import type { Dataset } from "../../datasets/mod.ts";
-import { evaluate, type FprRule } from "../../metrics/mod.ts";
-import { energy, msp } from "../../scores/mod.ts";
+import { evaluate } from "../../metrics/mod.ts";
+import { argmaxRows } from "../../scores/mod.ts";
 import { REPO_ROOT } from "../../report/results.ts";
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from "../../train/checkpoint.ts";
 import { deriveSeed, seedEverything } from "../../train/seed.ts";
 import type { UmBackboneConfig, UnleashingMaskConfig } from "./config.ts";
-import type { UmData } from "./data.ts";
+import type { EvalSets } from "../../experiment/eval_sets.ts";
+import { scoreAll } from "../../experiment/score.ts";
 import { type EpochPoint, trainStage } from "./finetune.ts";
 import { headDataset } from "../../datasets/subset.ts";
-import { logitsOf, lossAndAccuracy, type Matrix } from "./outputs.ts";
+import { lossAndAccuracy } from "./estimate.ts";
 
 /** One epoch of the pretraining curve. */
 export interface PretrainPoint extends EpochPoint {
@@ -92,22 +93,6 @@ export function pretrainCacheDir(
   return join(root, `${cfg.backbone.name}_${cfg.idDataset}_${hash(key)}`, `s${seed}`);
 }
 
-/** Detection of `id` vs each OOD logit matrix, averaged over the OOD sets. */
-function detection(id: Matrix, ood: Matrix[], rule: FprRule, score: (l: tf.Tensor2D) => tf.Tensor1D) {
-  const s = (m: Matrix) => {
-    const t = tf.tidy(() => score(tf.tensor2d(m.data, [m.data.length / m.dim, m.dim])));
-    const v = t.dataSync() as Float32Array;
-    t.dispose();
-    return v;
-  };
-  const idScores = s(id);
-  const rs = ood.map((m) => evaluate(idScores, s(m), { fprRule: rule }));
-  return {
-    auroc: rs.reduce((a, r) => a + r.auroc, 0) / rs.length,
-    fpr95: rs.reduce((a, r) => a + r.fpr95, 0) / rs.length,
-  };
-}
-
 /**
  * Trains (or loads from `cacheRoot`) the classifier of one seed: CE, SGD with momentum and coupled weight decay,
  * UM's per-epoch cosine rate, the run's augmentation. After every epoch it evaluates the curve point on the first
@@ -120,7 +105,7 @@ export async function pretrainClassifier(
     UnleashingMaskConfig,
     "backbone" | "pretrain" | "augment" | "data" | "idDataset" | "evalBatchSize" | "fprRule"
   >,
-  data: UmData,
+  data: Pick<EvalSets, "train" | "test" | "ood">,
   seed: number,
   opts: { cacheRoot: string | null },
 ): Promise<PretrainOutcome> {
@@ -130,30 +115,36 @@ export async function pretrainClassifier(
   const runDir = opts.cacheRoot && cfg.pretrain.cache ? pretrainCacheDir(opts.cacheRoot, cfg, data.train, seed) : null;
   const curve = cfg.pretrain.curve;
   const trainSub = headDataset(data.train, curve.trainLimit), testSub = headDataset(data.test, curve.idLimit);
-  const oodSubs = Object.values(data.ood).map((d) => headDataset(d, curve.oodLimit));
+  const oodSubs = Object.fromEntries(Object.entries(data.ood).map(([k, d]) => [k, headDataset(d, curve.oodLimit)]));
   const pass = { batchSize: cfg.evalBatchSize };
   let history: PretrainPoint[] = [];
   let best = { acc: -1, epoch: 0 };
   let bestWeights: tf.Tensor[] | null = null;
   const bestDir = runDir ? join(runDir, "best") : null;
   const onEpoch = async (p: EpochPoint) => {
-    const trainEval = await lossAndAccuracy(net, trainSub, pass);
-    const idLogits = await logitsOf(net, testSub, pass);
-    const test = await lossAndAccuracy(net, testSub, pass);
-    const oodLogits = await Promise.all(oodSubs.map((d) => logitsOf(net, d, pass)));
-    const e = detection(idLogits, oodLogits, cfg.fprRule, (l) => energy(l));
-    const m = detection(idLogits, oodLogits, cfg.fprRule, (l) => msp(l));
+    const trainLossEval = (await lossAndAccuracy(net, trainSub, pass)).loss;
+    const t = await scoreAll(net, { train: trainSub, test: testSub, ood: oodSubs }, [{ use: "energy" }, {
+      use: "msp",
+    }], { ...pass, seed: 0 });
+    const predictions = argmaxRows(t.outputs.test.logits);
+    const testAcc = predictions.filter((c, i) => c === testSub.labels[i]).length / predictions.length;
+    /** `metric` of `score`, averaged over the OOD sets. */
+    const avg = (score: string, metric: "auroc" | "fpr95") => {
+      const sets = Object.values(t.scores[score]!.ood);
+      const v = sets.map((o) => evaluate(t.scores[score]!.id, o, { fprRule: cfg.fprRule })[metric]);
+      return v.reduce((a, b) => a + b, 0) / v.length;
+    };
     history.push({
       ...p,
-      trainLossEval: trainEval.loss,
-      testAcc: test.accuracy,
-      energyAuroc: e.auroc,
-      energyFpr95: e.fpr95,
-      mspAuroc: m.auroc,
-      mspFpr95: m.fpr95,
+      trainLossEval,
+      testAcc,
+      energyAuroc: avg("energy", "auroc"),
+      energyFpr95: avg("energy", "fpr95"),
+      mspAuroc: avg("msp", "auroc"),
+      mspFpr95: avg("msp", "fpr95"),
     });
-    if (cfg.pretrain.selection === "best-test" && test.accuracy > best.acc) {
-      best = { acc: test.accuracy, epoch: p.epoch };
+    if (cfg.pretrain.selection === "best-test" && testAcc > best.acc) {
+      best = { acc: testAcc, epoch: p.epoch };
       tf.dispose(bestWeights ?? []);
       bestWeights = net.model.getWeights().map((w) => w.clone());
       if (bestDir) {

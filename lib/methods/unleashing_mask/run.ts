@@ -1,14 +1,28 @@
 /**
- * One seed of the Unleashing Mask experiment: pretrain (or load) the classifier, estimate the loss constraint,
- * fine-tune each method from the same pretrained weights, score every model, and turn the scores into rows.
+ * The Unleashing Mask experiment on the shared layer: one {@linkcode runGrid} over seeds × variants × methods.
+ * `prepare` trains (or loads) the classifier of a seed and estimates the loss constraint; each method fine-tunes a
+ * copy of it (`ce` scores it as is) and is scored by {@linkcode scoreAll} with the variant's detector specs
+ * ({@linkcode umDetectors}); {@linkcode toRows} makes the result rows.
  * @module
  */
 import type { Backbone } from "../../backbones/mod.ts";
-import type { ResultRow } from "../../report/results.ts";
-import { Timings } from "../../report/results.ts";
+import { DATASETS } from "../../datasets/registry.ts";
+import { type EvalSets, loadEvalSets } from "../../experiment/eval_sets.ts";
+import { type GridResult, runGrid } from "../../experiment/grid.ts";
+import { toRows } from "../../experiment/rows.ts";
+import { scoreAll, type ScoreSets } from "../../experiment/score.ts";
+import type { ClaimSpec } from "../../experiment/claims.ts";
+import { displayLabel } from "../../report/results.ts";
+import { argmaxRows, type DetectorSpec, type UmMahalanobisState } from "../../scores/mod.ts";
 import { deriveSeed, seedEverything } from "../../train/seed.ts";
-import { BASE_METHOD, type UmMethod, type UnleashingMaskConfig } from "./config.ts";
-import type { UmData } from "./data.ts";
+import {
+  BASE_METHOD,
+  METHOD_LABELS,
+  type UmMethod,
+  type UmScore,
+  type UnleashingMaskConfig,
+  type Variant,
+} from "./config.ts";
 import {
   chooseConstraint,
   type ChosenConstraint,
@@ -17,131 +31,205 @@ import {
 } from "./estimate.ts";
 import { type StageOutcome, trainStage } from "./finetune.ts";
 import type { UmCriterion } from "./loss.ts";
-import { pretrainClassifier, type PretrainPoint } from "./pretrain.ts";
-import { modelRows } from "./rows.ts";
-import { type ScoredModel, scoreModel } from "./scores.ts";
+import { pretrainClassifier, type PretrainOutcome } from "./pretrain.ts";
 import { cloneBackbone, maskSummary, subnetBackbone } from "./umap.ts";
 
-/** Everything one seed produced (no tensors: the models are disposed). */
-export interface SeedRun {
-  seed: number;
-  pretrain: {
-    history: PretrainPoint[];
-    selectedEpoch: number;
-    cached: boolean;
-    runDir: string | null;
-    seconds: number;
-  };
+/** The paper id of this notebook's result rows (= `lib/report/paper_numbers/unleashing_mask.json`). */
+export const UM_PAPER = "unleashing_mask";
+
+/** A method of the grid: the pretrained classifier (`ce`) or a fine-tuning method. */
+export type UmGridMethod = typeof BASE_METHOD | UmMethod;
+
+/** What the methods of one (seed, variant) share: the pretrained classifier and the loss constraint. */
+export interface UmPrepared {
+  pretrain: Omit<PretrainOutcome, "backbone">;
   estimate: LossConstraintEstimate;
   constraint: ChosenConstraint;
-  /** Fine-tuning runs by method. */
-  stages: Partial<Record<UmMethod, StageOutcome & { criterion: UmCriterion }>>;
-  /** UMAP's learned mask: kept / total weights per layer. */
-  umapMask: { layer: string; kept: number; total: number }[] | null;
-  /** Scored models by method (`CE` = the pretrained classifier). */
-  models: Record<string, ScoredModel>;
-  rows: ResultRow[];
-  timings: Record<string, number>;
+  /** Seconds spent estimating UM. */
+  estimateSeconds: number;
 }
 
-/** The training recipe and criterion of each method (C6: only what the stage uses). */
+/** What one method run keeps for the displays (no tensors). */
+export interface UmRunResult {
+  prepared: UmPrepared;
+  /** The fine-tuning run and its criterion (null for `ce`). */
+  stage: (StageOutcome & { criterion: UmCriterion }) | null;
+  /** UMAP's learned mask: kept / total weights per layer. */
+  umapMask: { layer: string; kept: number; total: number }[] | null;
+  /** Score key → values on the ID test set and each OOD set. */
+  scores: Record<string, ScoreSets>;
+  /** The fitted Mahalanobis (magnitude, regression, search), when scored. */
+  mahalanobis: Omit<UmMahalanobisState, "layers"> | null;
+}
+
+/** The result of {@linkcode runUnleashingMask}. */
+export type UmExperiment = GridResult<UnleashingMaskConfig, UmGridMethod, UmRunResult>;
+
+/**
+ * The detector specs of a variant, in `cfg.scores` order, under the paper's score names. Variant-dependent (the
+ * repo's quirks): `msp` is UM's double softmax (`umMsp`, faithful) or max softmax (clean); Mahalanobis
+ * (`umMahalanobis`) is tuned on the first 2m ID *test* images, which stay in the evaluation, with class statistics
+ * from augmented training images, and reports −P(OOD) (faithful: `tune_mahalanobis_hyperparams(model, …,
+ * train_loader, id_loader)`), or is tuned on held-out training images with unaugmented statistics and reports the
+ * regression's negated logit (clean). ODIN steps ε on [0, 1] pixels (UM's `get_odin` with the normalisation inside
+ * the model); ODIN and Mahalanobis score the first `inputScoreLimit` images of each set.
+ */
+export function umDetectors(cfg: UnleashingMaskConfig, variant: Variant): DetectorSpec[] {
+  const faithful = variant === "faithful", limit = cfg.inputScoreLimit;
+  const specs: Record<UmScore, DetectorSpec> = {
+    msp: faithful ? { use: "umMsp", as: "msp" } : { use: "msp" },
+    odin: { use: "odin", opts: { ...cfg.odin, divideBySignStd: true, limit } },
+    energy: { use: "energy", opts: cfg.energy },
+    mahalanobis: {
+      use: "umMahalanobis",
+      as: "mahalanobis",
+      opts: {
+        ...cfg.mahalanobis,
+        tuneOn: faithful ? "test" : "heldOut",
+        augment: faithful ? cfg.augment : null,
+        output: faithful ? "probability" : "logit",
+        limit,
+      },
+    },
+  };
+  return cfg.scores.map((s) => specs[s]);
+}
+
+/** The training recipe and criterion of each fine-tuning method (C6: only what the stage uses). */
 export function stagePlan(cfg: UnleashingMaskConfig, method: UmMethod, um: number) {
-  const ce: UmCriterion = { kind: "ce" };
-  const umc: UmCriterion = { kind: "um", um, beta: cfg.um.beta };
-  const base = { ...cfg.finetune, augment: cfg.augment };
-  switch (method) {
-    case "CE-FT":
-      return { ...base, criterion: ce };
-    case "UM":
-      return { ...base, criterion: umc };
-    case "UMAP":
-      return { ...base, epochs: cfg.umap.epochs, lr: cfg.umap.lr, criterion: umc };
-    case "OE":
-      return { ...base, epochs: cfg.oe.epochs, lr: cfg.oe.lr, criterion: ce, oeWeight: cfg.oe.weight };
-    case "OE+UM":
-      return { ...base, epochs: cfg.oe.epochs, lr: cfg.oe.lr, criterion: umc, oeWeight: cfg.oe.weight };
-  }
+  const criterion: UmCriterion = method === "ce-ft" || method === "oe"
+    ? { kind: "ce" }
+    : { kind: "um", um, beta: cfg.um.beta };
+  const base = { ...cfg.finetune, augment: cfg.augment, criterion };
+  if (method === "umap") return { ...base, epochs: cfg.umap.epochs, lr: cfg.umap.lr };
+  if (method !== "oe" && method !== "oe+um") return base;
+  return { ...base, epochs: cfg.oe.epochs, lr: cfg.oe.lr, oeWeight: cfg.oe.weight };
 }
 
 /**
- * Runs one seed. `onStage` is told when each stage starts (for a progress display).
- * @param cacheRoot where pretrained classifiers are cached (`checkpoints/unleashing_mask`), or null.
+ * The sets of a config: training images and `heldOut` held-out ones from one seeded permutation of the training
+ * split, the ID test images, the OOD sets, and the auxiliary outliers of OE (`extra.aux`; as many as the training
+ * images when `aux.limit` is null, the repo's `ood_factor` 1). Image-folder OOD sets are squashed to the ID size
+ * (`fit: "resize"`), as `data/OOD.py` does.
  */
-export async function runSeed(
+export function loadUmSets(cfg: UnleashingMaskConfig): Promise<EvalSets> {
+  const { trainLimit, heldOut, dataSeed } = cfg.data;
+  const sizes: Partial<Record<"train" | "test", number>> | "like" = DATASETS[cfg.idDataset].sizes;
+  const room = (sizes === "like" ? Infinity : sizes.train ?? Infinity) - heldOut;
+  const aux = { ...cfg.aux, limit: cfg.aux.limit ?? Math.min(trainLimit ?? room, room), seed: dataSeed + 1 };
+  // data/OOD.py: SUN, Places, dtd, iNaturalist go through Resize((32, 32)) (squashed, aspect ratio not kept).
+  return loadEvalSets({
+    id: cfg.idDataset,
+    ...cfg.data,
+    oodDatasets: cfg.oodDatasets,
+    oodFit: "resize",
+    extra: { aux },
+  });
+}
+
+/**
+ * Runs the experiment: for each seed and variant, pretrain (or load from `cacheRoot`) and estimate UM, then score
+ * the pretrained classifier (`ce`) and fine-tune and score each method of `cfg.methods` from the same weights.
+ * @param opts `cacheRoot`: where pretrained classifiers are cached (`UM_CACHE_ROOT`), or null; `load`: the sets
+ *   (default {@linkcode loadUmSets}).
+ */
+export async function runUnleashingMask(
   cfg: UnleashingMaskConfig,
-  data: UmData,
-  seed: number,
-  opts: { cacheRoot: string | null; onStage?: (stage: string) => void | Promise<void> },
-): Promise<SeedRun> {
-  const timings = new Timings();
-  const stage = async <T>(name: string, f: () => Promise<T>) => {
-    await opts.onStage?.(name);
-    return await timings.time(name, f);
-  };
-  const pre = await stage("pretrain", () => pretrainClassifier(cfg, data, seed, { cacheRoot: opts.cacheRoot }));
-  const net = pre.backbone;
-  const models: Record<string, ScoredModel> = {};
-  const stages: SeedRun["stages"] = {};
-  let umapMask: SeedRun["umapMask"] = null;
-  const scoreOpts = { ...cfg, augment: cfg.augment, seed: deriveSeed(seed, "scores") };
-  try {
-    const estimate = await stage("estimate", () =>
-      estimateLossConstraint(net, data.train, {
-        keepRate: cfg.estimate.keepRate,
-        draws: cfg.estimate.draws,
-        batchSize: cfg.estimate.batchSize,
+  opts: { cacheRoot: string | null; load?: () => Promise<EvalSets> },
+): Promise<UmExperiment> {
+  const nets = new WeakMap<UmPrepared, Backbone>();
+  return await runGrid<UnleashingMaskConfig, UmGridMethod, UmRunResult, UmPrepared>({
+    settings: [cfg],
+    seeds: cfg.seeds,
+    variants: cfg.variants,
+    methods: [BASE_METHOD, ...cfg.methods],
+    label: "runs",
+    describe: () => `${cfg.idDataset} · ${cfg.backbone.name}`,
+    load: opts.load ?? (() => loadUmSets(cfg)),
+    async prepare({ seed, variant }, sets, stage) {
+      await stage("pretrain");
+      const { backbone, ...pretrain } = await pretrainClassifier(cfg, sets, seed, { cacheRoot: opts.cacheRoot });
+      await stage("estimate");
+      const t0 = performance.now();
+      const estimate = await estimateLossConstraint(backbone, sets.train, {
+        ...cfg.estimate,
         augment: cfg.estimate.augment ? cfg.augment : undefined,
         seed: deriveSeed(seed, "estimate"),
-      }));
-    const constraint = chooseConstraint(estimate, cfg.variant, cfg.estimate.manual);
-    models[BASE_METHOD] = await stage(`score ${BASE_METHOD}`, () => scoreModel(net, data, scoreOpts));
-    for (const method of cfg.methods) {
-      const plan = stagePlan(cfg, method, constraint.value);
-      seedEverything(deriveSeed(seed, `stage/${method}`));
-      const model: Backbone = method === "UMAP"
-        ? await subnetBackbone(net, { keepRate: cfg.umap.keepRate, freezeWeights: cfg.umap.freezeWeights })
-        : await cloneBackbone(net);
-      try {
-        const { oeWeight, ...recipe } = { oeWeight: undefined, ...plan };
-        const out = await stage(method, () =>
-          trainStage(model, data.train, {
-            ...recipe,
-            seed: deriveSeed(seed, `stage/${method}/data`),
-            ...(oeWeight !== undefined ? { oe: { aux: data.aux, weight: oeWeight } } : {}),
-          }));
-        stages[method] = { ...out, criterion: plan.criterion };
-        if (method === "UMAP") umapMask = maskSummary(model.model);
-        models[method] = await stage(`score ${method}`, () => scoreModel(model, data, scoreOpts));
-      } finally {
-        model.model.dispose();
+      });
+      const constraint = chooseConstraint(estimate, variant as Variant, cfg.estimate.manual);
+      const prepared = { pretrain, estimate, constraint, estimateSeconds: (performance.now() - t0) / 1000 };
+      nets.set(prepared, backbone);
+      return prepared;
+    },
+    async run({ seed, variant, method }, sets, prepared, stage) {
+      const base = nets.get(prepared)!;
+      let model = base, result: Pick<UmRunResult, "stage" | "umapMask"> = { stage: null, umapMask: null };
+      if (method !== BASE_METHOD) {
+        const { oeWeight, ...plan } = { oeWeight: undefined, ...stagePlan(cfg, method, prepared.constraint.value) };
+        seedEverything(deriveSeed(seed, `stage/${METHOD_LABELS[method]}`));
+        model = method === "umap"
+          ? await subnetBackbone(base, { keepRate: cfg.umap.keepRate, freezeWeights: cfg.umap.freezeWeights })
+          : await cloneBackbone(base);
+        const out = await trainStage(model, sets.train, {
+          ...plan,
+          seed: deriveSeed(seed, `stage/${METHOD_LABELS[method]}/data`),
+          ...(oeWeight !== undefined ? { oe: { aux: sets.extra.aux!, weight: oeWeight } } : {}),
+        });
+        result = {
+          stage: { ...out, criterion: plan.criterion },
+          umapMask: method === "umap" ? maskSummary(model.model) : null,
+        };
       }
-    }
-    const selection = cfg.pretrain.selection;
-    const rows = Object.entries(models).flatMap(([method, m]) =>
-      modelRows(
-        { method, backbone: cfg.backbone.name, idDataset: cfg.idDataset, seed, selection },
-        m.scores,
-        { fprRule: cfg.fprRule, idClassification: { labels: m.idLabels, predictions: m.idPredictions } },
-      )
-    );
-    return {
-      seed,
-      pretrain: {
-        history: pre.history,
-        selectedEpoch: pre.selectedEpoch,
-        cached: pre.cached,
-        runDir: pre.runDir,
-        seconds: pre.seconds,
-      },
-      estimate,
-      constraint,
-      stages,
-      umapMask,
-      models,
-      rows,
-      timings: timings.toJSON(),
-    };
-  } finally {
-    net.model.dispose();
-  }
+      try {
+        await stage("scoring");
+        const table = await scoreAll(model, sets, umDetectors(cfg, variant as Variant), {
+          batchSize: cfg.evalBatchSize,
+          seed: deriveSeed(seed, "scores"),
+        });
+        const { name: backbone, width } = cfg.backbone, label = displayLabel(METHOD_LABELS[method], variant);
+        const trainSeconds = result.stage?.seconds ?? prepared.pretrain.seconds;
+        const key = { paper: UM_PAPER, method, variant, label, backbone, width, idDataset: cfg.idDataset, seed };
+        const predictions = argmaxRows(table.outputs.test.logits), numClasses = sets.test.classes.length;
+        const rows = toRows({ ...key, selection: cfg.pretrain.selection, trainSeconds }, table.scores, {
+          fprRules: [cfg.fprRule],
+          classification: { labels: sets.test.labels, predictions, numClasses },
+          scoreSeconds: table.seconds,
+        });
+        const maha = table.states.mahalanobis as UmMahalanobisState | undefined;
+        return {
+          rows,
+          result: { prepared, ...result, scores: table.scores, mahalanobis: maha ? dropLayers(maha) : null },
+        };
+      } finally {
+        if (model !== base) model.model.dispose();
+      }
+    },
+    release: (prepared) => {
+      nets.get(prepared)?.model.dispose();
+    },
+  });
+}
+
+/** The fitted Mahalanobis without its per-layer Gaussians (kept for the tuning table). */
+function dropLayers({ layers: _layers, ...rest }: UmMahalanobisState): Omit<UmMahalanobisState, "layers"> {
+  return rest;
+}
+
+/** The paper's claims, checked per variant: UM vs CE, UMAP vs CE, OE+UM vs OE, and UM vs the CE-FT control. */
+export function umClaims(variants: readonly Variant[]): ClaimSpec[] {
+  const base = [
+    { id: "um", text: "UM lowers FPR95 of the pretrained model", before: "ce", after: "um" },
+    { id: "umap", text: "UMAP lowers FPR95 of the pretrained model", before: "ce", after: "umap" },
+    { id: "oe+um", text: "UM lowers FPR95 of OE", before: "oe", after: "oe+um" },
+    { id: "um-vs-ce-ft", text: "UM beats the same extra training with plain CE", before: "ce-ft", after: "um" },
+  ] as const;
+  return variants.flatMap((variant) =>
+    base.map((c) => ({
+      id: `${c.id} (${variant})`,
+      text: c.text,
+      before: { method: c.before, variant },
+      after: { method: c.after, variant },
+      metric: "fpr95" as const,
+    }))
+  );
 }

@@ -456,6 +456,13 @@ export function generateFixtures(out: string): string[] {
     data: jpg(40, 40, 800 + i),
   }));
   for (const f of placesAll.slice(0, FIXTURE_FACTS.places.kept)) write(`root/places365/${f.name}`, f.data);
+  // MOS subsets (iNaturalist, SUN): JPEGs of various sizes, so "resize" and "resize_center_crop" differ.
+  const mos = (folder: string, seed: number) => [
+    { name: `${folder}/images/${seed}.jpg`, data: jpg(48, 64, seed) },
+    { name: `${folder}/images/${seed + 1}.jpg`, data: jpg(60, 40, seed + 1) },
+  ];
+  for (const f of mos("iNaturalist", 850)) write(`root/inaturalist/${f.name}`, f.data);
+  for (const f of mos("SUN", 860)) write(`root/sun/${f.name}`, f.data);
   const omni = [
     { name: "images_evaluation/Angelic/character01/0965_01.png", data: strokePng(105, 900) },
     { name: "images_evaluation/Angelic/character01/0965_02.png", data: strokePng(105, 901) },

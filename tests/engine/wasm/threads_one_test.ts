@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf, tfwasm } from "@lib/tf.ts";
+import { tf, tfwasm } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 
 const report = await initBackend({ backend: "wasm", threads: 1, log: null });
 

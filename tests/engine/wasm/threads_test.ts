@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, resolveThreads, tf, tfwasm } from "@lib/tf.ts";
+import { tf, tfwasm } from "@lib/tf.ts";
+import { initBackend, resolveThreads } from "@lib/engine/mod.ts";
 
 // No explicit threads: OOD_THREADS, else one per core (2 on the project machines).
 const report = await initBackend({ backend: "wasm", log: null });

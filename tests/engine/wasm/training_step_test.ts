@@ -1,4 +1,4 @@
-import { initBackend } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { trainingStepTests } from "../_training_steps.ts";
 import { assertSeedDeterminism } from "../../train/_determinism.ts";
 

@@ -1,98 +1,114 @@
 import assert from "node:assert/strict";
+import { toRows } from "@lib/experiment/rows.ts";
 import { bundleOf } from "@lib/report/jupyter.ts";
-import { figure } from "@lib/report/plot.ts";
+import { METRIC_COLUMNS, Timings } from "@lib/report/results.ts";
 import {
-  baselineRows,
-  histogramScale,
-  rocByScore,
-  scoreHistogramFigure,
-  scoreMatrixTable,
-  sideBySide,
+  BASELINE_SUMMARY_KEYS,
+  type BaselinesResult,
+  curveFigures,
+  firstRuns,
+  histogramFigures,
+  projectionFigures,
+  rocFigures,
+  runsTable,
   summarizeBaselines,
 } from "@lib/methods/baselines/mod.ts";
+import { toyConfig } from "./_fixtures.ts";
 
-const key = { paper: "baselines", method: "CE", backbone: "lenet" };
-const id = Float32Array.of(3, 2, 1);
+const key = { paper: "baselines", method: "ce", label: "CE", backbone: "lenet", idDataset: "mnist", seed: 0 };
 
-function summary() {
-  const rows = [0, 1].flatMap((seed) => [
-    ...baselineRows({ ...key, idDataset: "mnist", seed }, {
-      msp: { id, ood: { gaussian: Float32Array.of(0), fashion_mnist: Float32Array.of(2.5 - seed) } },
-      knn: { id, ood: { gaussian: Float32Array.of(5), fashion_mnist: Float32Array.of(0) } },
-    }),
-    ...baselineRows({ ...key, idDataset: "fashion_mnist", seed }, {
-      msp: { id, ood: { mnist: Float32Array.of(0), gaussian: Float32Array.of(0) } },
-    }),
+Deno.test("summarizeBaselines() groups by ID dataset before score and averages over OOD sets and seeds", () => {
+  const mk = (seed: number, idDataset: string, shift: number) =>
+    toRows({ ...key, seed, idDataset }, {
+      msp: { id: Float32Array.of(3, 2, 1), ood: { a: Float32Array.of(0 + shift), b: Float32Array.of(2.5) } },
+    });
+  const summary = summarizeBaselines([...mk(0, "mnist", 0), ...mk(1, "mnist", 5), ...mk(0, "fashion_mnist", 0)]);
+  const cols = summary.columns;
+  assert.ok(cols.indexOf("idDataset") < cols.indexOf("score"), cols.join());
+  for (const k of BASELINE_SUMMARY_KEYS) assert.ok(cols.includes(k), k);
+  for (const m of METRIC_COLUMNS) assert.ok(cols.includes(`${m}_mean`), m);
+  const recs = summary.toRecords() as Record<string, unknown>[];
+  assert.deepEqual(recs.map((r) => `${r.idDataset}/${r.oodDataset}`), [
+    "mnist/a",
+    "mnist/b",
+    "mnist/Average",
+    "fashion_mnist/a",
+    "fashion_mnist/b",
+    "fashion_mnist/Average",
   ]);
-  return summarizeBaselines(rows);
+  // mnist/a: AUROC 1 (seed 0) and 0 (seed 1, OOD 5 above every ID score) → mean 0.5, 2 seeds.
+  assert.equal(recs[0]!.auroc_mean, 0.5);
+  assert.equal(recs[0]!.seeds, 2);
+});
+
+/** A hand-made result of two ID datasets × two seeds. */
+function fakeResult(): BaselinesResult {
+  const run = (setting: "mnist" | "fashion_mnist", seed: number) => {
+    const other = setting === "mnist" ? "fashion_mnist" : "mnist";
+    const scores = {
+      msp: { id: Float32Array.of(0.9, 0.8), ood: { [other]: Float32Array.of(0.5), gaussian: Float32Array.of(0.1) } },
+      mahalanobis: {
+        id: Float32Array.of(-1, -2),
+        ood: { [other]: Float32Array.of(-900), gaussian: Float32Array.of(-5) },
+      },
+    };
+    const history: Record<string, number>[] = [{ epoch: 0.5, loss: 1, acc: 0.5 }, { epoch: 1, loss: 0.5, acc: 0.8 }, {
+      epoch: 1,
+      val_acc: 0.9,
+    }];
+    const rows = toRows({ ...key, idDataset: setting, seed }, scores);
+    return {
+      setting,
+      settingIndex: setting === "mnist" ? 0 : 1,
+      seed,
+      variant: "none" as const,
+      method: "ce" as const,
+      rows,
+      seconds: 1,
+      result: {
+        training: { history, steps: 4, trainAccuracy: 0.8, seconds: 2.2 },
+        scores,
+        projection: { data: Float32Array.of(1, 0, 0, 1, 1, 1), dim: 2, groups: ["ID (mnist)", "a", "b"] },
+        seconds: { extract: 0.5, msp: 0.01, mahalanobis: 0.2 },
+      },
+    };
+  };
+  const runs = [run("mnist", 3), run("mnist", 4), run("fashion_mnist", 3), run("fashion_mnist", 4)];
+  return { sets: [], runs, rows: runs.flatMap((r) => r.rows), timings: new Timings() };
 }
 
-Deno.test("scoreMatrixTable() puts the real OOD datasets first, Average last, and bolds the best score per column", () => {
-  const t = scoreMatrixTable(summary(), "auroc");
-  assert.deepEqual(t.columns.map((c) => c.label), ["ID", "Score", "fashion_mnist", "mnist", "gaussian", "Average"]);
-  assert.deepEqual(t.rows.map((r) => [r.idDataset, r.score]), [["mnist", "msp"], ["mnist", "knn"], [
-    "fashion_mnist",
-    "msp",
-  ]]);
-  // vs fashion_mnist: msp has AUROC 1/3 (seed 0) and 2/3 (seed 1), mean 0.5; knn has 1, so knn is bold.
-  assert.equal(t.cell(0, "fashion_mnist").text, "50.0 ± 23.6");
-  assert.equal(t.cell(1, "fashion_mnist").best, true);
-  assert.equal(t.cell(0, "fashion_mnist").best, false);
-  assert.equal(t.cell(1, "gaussian").text, "0.0 ± 0.0", "knn ranks the Gaussian OOD point above every ID point");
-  assert.equal(t.cell(0, "gaussian").text, "100.0 ± 0.0");
-  assert.equal(t.cell(0, "mnist").text, "—", "mnist is not an OOD set of mnist");
-  assert.equal(t.cell(2, "fashion_mnist").text, "—");
-  assert.equal(t.cell(2, "mnist").best, false, "a single score per ID dataset is not marked");
-  assert.ok(t.options.groupStarts?.has(2), "a rule between ID datasets");
-  assert.match(t.toHTML(), /<caption>AUROC % \(higher is better\) per OOD set<\/caption>/);
-  assert.match(t.toText(), /mean ± sample std over seeds/);
-  const fpr = scoreMatrixTable(summary(), "fpr95", { percent: false, digits: 2, showStd: false });
-  assert.equal(fpr.cell(1, "gaussian").text, "1.00");
-  assert.throws(() => scoreMatrixTable(summary().drop("fpr95_mean"), "fpr95"), /no column fpr95_mean/);
-  const one = scoreMatrixTable(summary(), "auroc", { idDataset: "fashion_mnist" });
-  assert.deepEqual(one.columns.map((c) => c.label), ["Score", "mnist", "gaussian", "Average"], "its own OOD sets only");
-  assert.equal(one.options.caption, "ID fashion_mnist: AUROC % (higher is better) per OOD set");
-  assert.throws(() => scoreMatrixTable(summary(), "auroc", { idDataset: "svhn" }), /no rows for ID dataset "svhn"/);
+Deno.test("runsTable() has one row per run with its training and the seconds of each scoring stage", () => {
+  const t = runsTable(fakeResult().runs);
+  assert.deepEqual(t.columns.map((c) => c.label), [
+    "ID",
+    "Seed",
+    "Steps",
+    "Train acc. % (last epoch)",
+    "Test acc. %",
+    "training (s)",
+    "extract (s)",
+    "msp (s)",
+    "mahalanobis (s)",
+  ]);
+  assert.deepEqual(Object.values(t.rows[0]!), ["mnist", "3", "4", "80.00", "90.00", "2.2", "0.5", "0.0", "0.2"]);
+  assert.equal(t.rows.length, 4);
 });
 
-Deno.test("histogramScale() switches to −log10(−S) only for heavy-tailed non-positive scores", () => {
-  const idS = Float64Array.from({ length: 100 }, (_, i) => -1 - i / 100);
-  const far = { far: Float64Array.from({ length: 100 }, (_, i) => -1000 - i) };
-  const log = histogramScale("mahalanobis", idS, far);
-  assert.equal(log.kind, "log");
-  assert.match(log.label, /−log10\(−S\)/);
-  assert.ok(log.transform(-1) > log.transform(-10), "monotone: higher stays more in-distribution");
-  assert.equal(log.transform(-100), -2);
-  assert.equal(histogramScale("knn", idS, { near: Float64Array.from(idS, (v) => v - 1) }).kind, "linear");
-  assert.equal(histogramScale("msp", [0.9, 0.5], { x: [0.1] }).kind, "linear", "positive scores");
-  const fig = scoreHistogramFigure("mahalanobis", { id: idS, ood: far });
-  assert.match(fig.html, /−log10\(−S\)/);
-});
-
-Deno.test("rocByScore() gives one curve per score that has the OOD set", () => {
-  const curves = rocByScore({
-    msp: { id: Float32Array.of(0.9, 0.8), ood: { a: Float32Array.of(0.1), b: Float32Array.of(0.95) } },
-    knn: { id: Float32Array.of(-1), ood: { b: Float32Array.of(-2) } },
-  }, "b");
-  assert.deepEqual(Object.keys(curves), ["msp", "knn"]);
-  assert.equal(curves.msp!.fpr.length, curves.msp!.tpr.length);
-  assert.throws(
-    () => rocByScore({ knn: { id: Float32Array.of(1), ood: {} } }, "zzz"),
-    /no score has the OOD set "zzz"/,
-  );
-});
-
-Deno.test("sideBySide() lays figures out in one flex row, with titles and without figure margins", () => {
-  const b = bundleOf(
-    sideBySide([figure("<svg id='a'></svg>"), { title: "B <2>", figure: figure("<svg id='b'></svg>") }], {
-      cellWidth: 300,
-    }),
-  );
-  const html = String(b["text/html"]);
-  assert.match(html, /display:flex/);
-  assert.match(html, /\.ood-figures figure\{margin:0\}/);
-  assert.ok(html.indexOf("id='a'") < html.indexOf("id='b'"));
-  assert.match(html, /B &lt;2&gt;/);
-  assert.equal((html.match(/width:300px/g) ?? []).length, 2);
-  assert.equal(b["text/plain"], "[2 figures]");
+Deno.test("the figures show the first seed of each ID dataset, as one display each", async () => {
+  const exp = fakeResult(), cfg = toyConfig({ oodDatasets: ["mnist", "fashion_mnist", "gaussian"] });
+  assert.deepEqual(firstRuns(exp).map((r) => `${r.setting}/${r.seed}`), ["mnist/3", "fashion_mnist/3"]);
+  const hist = String(bundleOf(histogramFigures(exp, cfg))["text/html"]);
+  assert.deepEqual([...hist.matchAll(/ID (\w+): (\w+), seed (\d)/g)].map((m) => m.slice(1).join(" ")), [
+    "mnist msp 3",
+    "mnist mahalanobis 3",
+    "fashion_mnist msp 3",
+    "fashion_mnist mahalanobis 3",
+  ]);
+  assert.match(hist, /−log10\(−S\)/, "Mahalanobis on its log scale");
+  const roc = String(bundleOf(rocFigures(exp, cfg))["text/html"]);
+  assert.match(roc, /ID mnist vs fashion_mnist, seed 3[\s\S]*ID fashion_mnist vs mnist, seed 3/);
+  assert.equal(bundleOf(projectionFigures(exp))["text/plain"], "[2 figures]");
+  const curves = bundleOf(await curveFigures(exp));
+  assert.equal(curves["text/plain"], "[2 figures]");
+  assert.match(String(curves["text/html"]), /ID fashion_mnist, seed 3/);
 });

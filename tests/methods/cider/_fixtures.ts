@@ -1,7 +1,7 @@
 /** Tiny synthetic data and configs for the CIDER pipeline tests (no dataset files, seconds on the cpu backend). */
 import type { Dataset } from "@lib/datasets/mod.ts";
 import type { CiderConfig } from "@lib/methods/cider/config.ts";
-import type { CiderData } from "@lib/methods/cider/data.ts";
+import type { EvalSets } from "@lib/experiment/eval_sets.ts";
 
 /**
  * `n` 8×8 gray images of `classes` classes: class c is a bright horizontal bar in row 2c (plus seeded noise);
@@ -29,18 +29,23 @@ export function barImages(n: number, classes: number, seed: number, vertical = f
   };
 }
 
-/** A data bundle of bar images: 3 classes, 16 training and 9 test images, one OOD set of 9. */
-export function barData(): CiderData {
+/** The evaluation sets of bar images: 3 classes, 16 training and 9 test images, one OOD set of 9. */
+export function barSets(): EvalSets {
   return {
     id: "fashion_mnist",
     train: barImages(16, 3, 1),
+    heldOut: barImages(0, 3, 1),
     test: barImages(9, 3, 2),
     ood: { vbars: barImages(9, 3, 3, true) },
-    normalization: { mean: [0.3], std: [0.3] },
+    oodGroups: { vbars: "far" },
+    extra: {},
   };
 }
 
-/** A valid config for the tiny pipeline tests (every method, 1 seed, 2 epochs with a 1-epoch warm-up). */
+/** The input normalization of the tests that build a backbone directly. */
+export const BAR_NORMALIZATION = { mean: [0.3], std: [0.3] };
+
+/** A valid config for the tiny pipeline tests (every method and variant, 1 seed, 2 epochs, 1-epoch warm-up). */
 export function tinyConfig(): CiderConfig {
   return {
     settings: [{
@@ -51,7 +56,8 @@ export function tinyConfig(): CiderConfig {
       compactnessWeight: 2,
       k: 3,
     }],
-    methods: ["ce", "supcon", "cider-faithful", "cider-clean"],
+    methods: ["ce", "supcon", "cider"],
+    variants: ["faithful", "clean"],
     seeds: [0],
     dataSeed: 0,
     oodDatasets: ["mnist"],

@@ -11,12 +11,13 @@ Deno.test("checkCiderConfig() names the field and the valid values of an inconsi
   const bad = (patch: (c: CiderConfig) => CiderConfig, pattern: RegExp) =>
     assert.throws(() => checkCiderConfig(patch(tinyConfig())), pattern);
   bad(
-    (c) => ({ ...c, methods: ["cider"] as unknown as CiderConfig["methods"] }),
-    /unknown method "cider"\. Valid: ce, supcon/,
+    (c) => ({ ...c, methods: ["cider-clean"] as unknown as CiderConfig["methods"] }),
+    /methods entry "cider-clean" is unknown\. Valid: ce, supcon, cider\./,
   );
+  bad((c) => ({ ...c, variants: ["none" as "clean"] }), /variants entry "none" is unknown\. Valid: faithful, clean/);
   bad((c) => ({ ...c, methods: ["ce", "ce"] }), /methods repeat/);
   bad((c) => ({ ...c, seeds: [] }), /seeds is empty/);
-  bad((c) => ({ ...c, oodDatasets: ["nope" as "mnist"] }), /unknown OOD dataset "nope"\. Valid: mnist/);
+  bad((c) => ({ ...c, oodDatasets: ["nope" as "mnist"] }), /oodDatasets entry "nope" is unknown\. Valid: mnist/);
   bad(
     (c) => ({ ...c, settings: [{ ...c.settings[0]!, idDataset: "svhn" as "mnist" }] }),
     /idDataset "svhn" is unknown/,
@@ -32,7 +33,7 @@ Deno.test("checkCiderConfig() names the field and the valid values of an inconsi
   bad((c) => ({ ...c, settings: [{ ...c.settings[0]!, k: 100 }] }), /k = 100 exceeds trainLimit = 16/);
   bad(
     (c) => ({ ...c, normalization: "cifar" as "cifarSupcon" }),
-    /unknown normalization "cifar"\. Valid: train-statistics/,
+    /normalization "cifar" is unknown\. Valid: train-statistics/,
   );
   bad((c) => ({ ...c, train: { ...c.train, epochs: 0 } }), /train\.epochs must be a positive integer/);
   bad((c) => ({ ...c, train: { ...c.train, warmup: { enabled: true, epochs: 0, from: 0.001 } } }), /warmup\.epochs/);

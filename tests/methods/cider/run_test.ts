@@ -3,9 +3,12 @@ import { initBackend, tf } from "@lib/tf.ts";
 import { createBackbone } from "@lib/backbones/mod.ts";
 import { seedEverything } from "@lib/train/seed.ts";
 import { ciderNet } from "@lib/methods/cider/network.ts";
-import { objectiveOf, runMethod } from "@lib/methods/cider/run.ts";
+import { detectorsFor, objectiveOf, runMethod } from "@lib/methods/cider/run.ts";
 import { trainMethod } from "@lib/methods/cider/train.ts";
-import { barData, tinyConfig } from "./_fixtures.ts";
+import type { CiderMethod, CiderVariant } from "@lib/methods/cider/config.ts";
+import { gridPlan } from "@lib/experiment/grid.ts";
+import { BAR_NORMALIZATION, barSets, tinyConfig } from "./_fixtures.ts";
+import { assertClose } from "./_helpers.ts";
 
 await initBackend({ backend: "cpu", log: null });
 
@@ -23,85 +26,104 @@ Deno.test("ciderNet() gives unit-norm embeddings of the head's output size and k
   net.model.dispose();
 });
 
-Deno.test("trainMethod() never updates the classifier head for CIDER, and the faithful warm-up goes negative", async () => {
-  const data = barData(), cfg = tinyConfig();
-  for (const method of ["cider-faithful", "cider-clean"] as const) {
-    seedEverything(0);
-    const backbone = createBackbone("resnet18", {
-      numClasses: 3,
-      inputShape: [8, 8, 1],
-      width: 0.0625,
-      normalization: data.normalization,
-    });
-    const net = ciderNet(backbone, { out: 8 });
-    const head = () => backbone.model.getLayer("head").getWeights().map((w) => Array.from(w.dataSync()));
-    const before = head();
-    const out = await trainMethod(net, data.train, objectiveOf(method, cfg, cfg.settings[0]!), {
-      recipe: cfg.train,
-      lr: 0.05,
-      augment: cfg.augment,
-      seed: 0,
-      evalBatchSize: 16,
-    });
-    assert.deepEqual(head(), before, `${method}: fc unchanged`);
-    assert.equal(out.steps, 4, "2 epochs × 2 batches");
-    const firstEpoch = out.history.filter((p) => p.epoch <= 1).map((p) => p.lr);
-    if (method === "cider-faithful") assert.ok(firstEpoch.some((lr) => lr < 0), `negative rates: ${firstEpoch}`);
-    else assert.ok(out.history.every((p) => p.lr > 0), "the fixed warm-up stays positive");
-    assert.ok(out.history.every((p) => Number.isFinite(p.compactness) && Number.isFinite(p.dispersion)));
-    assert.notDeepEqual(Array.from(out.prototypes!.values), Array.from(out.initialPrototypes!.values));
-    net.model.dispose();
-  }
-});
+/** Trains one method on the bar images (2 epochs × 2 batches, lr 0.05, 1-epoch warm-up from 0.001). */
+async function trainBars(method: CiderMethod, variant: CiderVariant, runDir?: string, epochs = 2) {
+  const sets = barSets(), cfg = tinyConfig();
+  seedEverything(0);
+  const backbone = createBackbone("resnet18", {
+    numClasses: 3,
+    inputShape: [8, 8, 1],
+    width: 0.0625,
+    normalization: BAR_NORMALIZATION,
+  });
+  const net = ciderNet(backbone, { out: 8 });
+  const head = () => backbone.model.getLayer("head").getWeights().map((w) => Array.from(w.dataSync()));
+  const headBefore = head();
+  const out = await trainMethod(net, sets.train, objectiveOf(method, cfg, cfg.settings[0]!), {
+    recipe: { ...cfg.train, epochs },
+    lr: 0.05,
+    variant,
+    augment: cfg.augment,
+    seed: 0,
+    evalBatchSize: 16,
+    ...(runDir ? { runDir } : {}),
+  });
+  const weights = net.model.getWeights().map((w) => Array.from(w.dataSync()));
+  const headAfter = head();
+  net.model.dispose();
+  return { out, weights, headBefore, headAfter };
+}
 
-Deno.test("runMethod() trains and evaluates every method end to end and leaks no tensor", async () => {
-  const data = barData(), cfg = tinyConfig();
-  const before = tf.memory().numTensors;
-  for (const method of cfg.methods) {
-    const run = await runMethod(cfg, cfg.settings[0]!, data, method, 0);
-    const scores = method === "ce" ? ["msp", "energy", "knn", "mahalanobis"] : ["knn", "mahalanobis"];
-    assert.deepEqual(Object.keys(run.eval.scores), scores);
-    assert.equal(run.eval.rows.length, scores.length, "one row per score and OOD set");
-    for (const [rows, rule] of [[run.eval.rows, "hendrycks"], [run.eval.rowsOurs, "sklearn"]] as const) {
-      for (const r of rows) {
-        assert.equal(r.fprRule, rule);
-        assert.equal(r.paper, "cider");
-        assert.equal(r.backbone, "resnet18 (width 0.0625)");
-        for (const m of [r.fpr95, r.auroc, r.auprIn, r.idAccuracy]) assert.ok(m !== null && m >= 0 && m <= 1);
+Deno.test("trainMethod() warm-up per variant: SupCon and CIDER share the reference's negative first epoch when faithful (hand-computed rates)", async () => {
+  // ciderLr with η₀ = 0.05, E = 2, W = 1, η_from = 0.001, T = 2 batches: η_min = 5e-5,
+  // η_to = η_min + (η₀ − η_min)(1 + cos(π/2))/2 = 0.025025, η = 0.001 + p·0.024025.
+  // faithful (e ≤ W, p = (b + (e − 1)T)/(WT)): p = −1, −0.5, 0, 0.5 → −0.023025, −0.0110125, 0.001, 0.0130125
+  // clean (e < W, p = (b + eT)/(WT)): p = 0, 0.5, then the cosine at e = 1: 0.001, 0.0130125, 0.025025, 0.025025
+  const faithful = [-0.023025, -0.0110125, 0.001, 0.0130125], clean = [0.001, 0.0130125, 0.025025, 0.025025];
+  for (const method of ["supcon", "cider"] as const) {
+    for (const [variant, expected] of [["faithful", faithful], ["clean", clean]] as const) {
+      const { out, headBefore, headAfter } = await trainBars(method, variant);
+      assert.equal(out.steps, 4, "2 epochs × 2 batches");
+      assertClose(out.history.map((p) => p.lr), expected, 1e-9, `${method} ${variant}`);
+      assert.deepEqual(headAfter, headBefore, `${method}: fc unchanged`);
+      if (method === "cider") {
+        assert.ok(out.history.every((p) => Number.isFinite(p.compactness) && Number.isFinite(p.dispersion)));
+        assert.notDeepEqual(Array.from(out.prototypes!.values), Array.from(out.initialPrototypes!.values));
       }
     }
-    assert.equal(run.eval.fcAccuracy === null, method !== "ce");
-    assert.ok(Number.isFinite(run.eval.embedding.dispersion) && Number.isFinite(run.eval.embedding.compactness));
+  }
+  // CE is not trained by CIDER's script: the clean ramp whatever the variant says.
+  assertClose((await trainBars("ce", "faithful")).out.history.map((p) => p.lr), clean, 1e-9, "ce");
+});
+
+Deno.test("detectorsFor(): CE adds MSP and Energy; faithful runs get CIDER's Mahalanobis, clean and CE the tied one", () => {
+  const cfg = tinyConfig(), s = cfg.settings[0]!;
+  const uses = (m: CiderMethod, v: "faithful" | "clean" | "none") => detectorsFor(m, v, cfg, s).map((d) => d.use);
+  assert.deepEqual(uses("ce", "none"), ["msp", "energy", "knn", "mahalanobis"]);
+  assert.deepEqual(uses("supcon", "faithful"), ["knn", "ciderMahalanobis"]);
+  assert.deepEqual(uses("cider", "clean"), ["knn", "mahalanobis"]);
+  assert.deepEqual(detectorsFor("cider", "clean", cfg, s)[1], {
+    use: "mahalanobis",
+    opts: { normalize: true, shrinkage: 0.1 },
+  });
+  assert.deepEqual(detectorsFor("cider", "faithful", cfg, s)[0], { use: "knn", opts: { k: 3 } });
+  assert.deepEqual(uses("cider", "faithful").length, 2);
+  assert.deepEqual(
+    detectorsFor("cider", "faithful", { mahalanobis: { enabled: false, shrinkage: 0 } }, s).map((d) => d.use),
+    ["knn"],
+  );
+});
+
+Deno.test("runMethod() trains and scores every grid cell end to end, both FPR rules per row, and leaks no tensor", async () => {
+  const sets = barSets(), cfg = tinyConfig();
+  const before = tf.memory().numTensors;
+  const setting = cfg.settings[0]!;
+  for (const { variant, methods } of gridPlan(cfg.variants, cfg.methods, ["ce"])) {
+    for (const method of methods) {
+      const v = method === "ce" ? "none" : variant;
+      const { rows, result } = await runMethod(cfg, { setting, settingIndex: 0, seed: 0, variant: v, method }, sets);
+      const scores = detectorsFor(method, v, cfg, setting).map((d) => d.use);
+      assert.deepEqual(Object.keys(result.scores), scores);
+      assert.equal(rows.length, scores.length * 2, "one row per score, OOD set and FPR rule");
+      assert.deepEqual([...new Set(rows.map((r) => r.fprRule))], ["hendrycks", "sklearn"]);
+      for (const r of rows) {
+        assert.deepEqual([r.paper, r.method, r.variant, r.backbone, r.width], ["cider", method, v, "resnet18", 0.0625]);
+        for (const m of [r.fpr95, r.auroc, r.auprIn, r.idAccuracy, r.macroF1]) {
+          assert.ok(m !== null && m >= 0 && m <= 1);
+        }
+      }
+      assert.equal(rows[0]!.label, { ce: "CE", supcon: `SupCon (${v})`, cider: `CIDER (${v})` }[method]);
+      assert.equal(result.fcAccuracy === null, method !== "ce");
+      assert.ok(Number.isFinite(result.embedding.dispersion) && Number.isFinite(result.embedding.compactness));
+    }
   }
   assert.equal(tf.memory().numTensors, before, "every tensor of the runs was freed");
 });
 
 Deno.test("trainMethod() with a runDir checkpoints CIDER's prototypes with the weights and resumes from them", async () => {
-  const data = barData(), cfg = tinyConfig();
   const runDir = await Deno.makeTempDir({ prefix: "cider-ckpt-" });
-  const train = async () => {
-    seedEverything(0);
-    const backbone = createBackbone("resnet18", {
-      numClasses: 3,
-      inputShape: [8, 8, 1],
-      width: 0.0625,
-      normalization: data.normalization,
-    });
-    const net = ciderNet(backbone, { out: 8 });
-    const out = await trainMethod(net, data.train, objectiveOf("cider-clean", cfg, cfg.settings[0]!), {
-      recipe: { ...cfg.train, epochs: 1 },
-      lr: 0.05,
-      augment: cfg.augment,
-      seed: 0,
-      evalBatchSize: 16,
-      runDir,
-    });
-    const weights = net.model.getWeights().map((w) => Array.from(w.dataSync()));
-    net.model.dispose();
-    return { out, weights };
-  };
-  const first = await train();
-  const resumed = await train();
+  const first = await trainBars("cider", "clean", runDir, 1);
+  const resumed = await trainBars("cider", "clean", runDir, 1);
   assert.equal(resumed.out.history.length, 0, "nothing left to train");
   assert.equal(resumed.out.steps, first.out.steps);
   assert.deepEqual(Array.from(resumed.out.prototypes!.values), Array.from(first.out.prototypes!.values));

@@ -1,7 +1,7 @@
 /** Tiny synthetic data and networks for the Unleashing Mask tests (8×8 gray images, 3 classes). */
 import type { Dataset } from "@lib/datasets/mod.ts";
 import { type Backbone, createBackbone } from "@lib/backbones/mod.ts";
-import type { UmData } from "@lib/methods/unleashing_mask/data.ts";
+import type { EvalSets } from "@lib/experiment/eval_sets.ts";
 import { Rng } from "@lib/data/rng.ts";
 import type { UnleashingMaskConfig } from "@lib/methods/unleashing_mask/config.ts";
 
@@ -22,15 +22,16 @@ export function tinyDataset(n: number, seed: number, name = "tiny", ood = false)
   return { name, images, labels, shape: [n, 8, 8, 1], classes: ood ? [] : ["a", "b", "c"] };
 }
 
-/** A small UmData: train/held-out/test of the tiny classes, one OOD set (a checkerboard), auxiliary noise. */
-export function tinyData(): UmData {
+/** Small sets: train/held-out/test of the tiny classes, one OOD set (a checkerboard), auxiliary noise. */
+export function tinyData(): EvalSets {
   return {
     id: "mnist",
     train: tinyDataset(48, 1, "tiny-train"),
     heldOut: tinyDataset(24, 2, "tiny-held"),
     test: tinyDataset(30, 3, "tiny-test"),
     ood: { checker: tinyDataset(20, 4, "checker", true) },
-    aux: tinyDataset(48, 5, "aux", true),
+    oodGroups: { checker: "far" },
+    extra: { aux: tinyDataset(48, 5, "aux", true) },
   };
 }
 
@@ -41,7 +42,7 @@ export function tinyNet(): Backbone {
 
 /** A small valid config (the config tests mutate it; the run tests shrink it further). */
 export const SMALL: UnleashingMaskConfig = {
-  variant: "clean",
+  variants: ["clean"],
   seeds: [0],
   idDataset: "fashion_mnist",
   oodDatasets: ["mnist", "gaussian"],
@@ -64,7 +65,7 @@ export const SMALL: UnleashingMaskConfig = {
   finetune: { epochs: 1, batchSize: 32, lr: 0.05, momentum: 0.9, weightDecay: 1e-4 },
   umap: { keepRate: 0.8, freezeWeights: true, epochs: 1, lr: 0.1 },
   oe: { epochs: 1, lr: 0.01, weight: 0.5 },
-  methods: ["UM"],
+  methods: ["um"],
   scores: ["msp", "energy"],
   energy: { temperature: 1 },
   odin: { temperature: 1000, epsilon: 0.0014 },

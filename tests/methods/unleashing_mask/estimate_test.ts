@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "@lib/tf.ts";
 import { chooseConstraint, estimateLossConstraint } from "@lib/methods/unleashing_mask/estimate.ts";
-import { lossAndAccuracy } from "@lib/methods/unleashing_mask/outputs.ts";
+import { lossAndAccuracy } from "@lib/methods/unleashing_mask/estimate.ts";
 import { seedEverything } from "@lib/train/seed.ts";
 import { tinyDataset, tinyNet } from "./_fixtures.ts";
 

@@ -3,9 +3,10 @@ import { join } from "node:path";
 import { initBackend, tf } from "@lib/tf.ts";
 import { checkUnleashingMaskConfig, type UnleashingMaskConfig } from "@lib/methods/unleashing_mask/config.ts";
 import { pretrainCacheDir, pretrainClassifier } from "@lib/methods/unleashing_mask/pretrain.ts";
-import { runSeed } from "@lib/methods/unleashing_mask/run.ts";
-import { mspUmCode, scoreModel } from "@lib/methods/unleashing_mask/scores.ts";
-import { claimsCheck } from "@lib/methods/unleashing_mask/rows.ts";
+import { runUnleashingMask, umClaims, umDetectors } from "@lib/methods/unleashing_mask/run.ts";
+import { mspUmCode } from "@lib/scores/mod.ts";
+import { scoreAll } from "@lib/experiment/score.ts";
+import { evaluateClaims } from "@lib/experiment/claims.ts";
 import { SMALL, tinyData, tinyNet } from "./_fixtures.ts";
 
 await initBackend({ backend: "cpu", log: null });
@@ -16,7 +17,7 @@ const TINY: UnleashingMaskConfig = {
   augment: [{ op: "randomCrop", size: 8, padding: 1 }, { op: "horizontalFlip" }],
   pretrain: { ...SMALL.pretrain, epochs: 2, batchSize: 16, curve: { idLimit: 12, oodLimit: 8, trainLimit: 12 } },
   finetune: { ...SMALL.finetune, batchSize: 16 },
-  methods: ["CE-FT", "UM", "UMAP", "OE", "OE+UM"],
+  methods: ["ce-ft", "um", "umap", "oe", "oe+um"],
   scores: ["msp", "odin", "energy", "mahalanobis"],
   mahalanobis: { magnitudes: [0, 0.01], tuneSamples: 6, advNoise: 0.05, fitLimit: 30 },
   inputScoreLimit: 8,
@@ -59,33 +60,49 @@ Deno.test("pretrainClassifier() caches the classifier and its curve, and a secon
   await Deno.remove(root, { recursive: true });
 });
 
-Deno.test("scoreModel() gives every score on every set, for both variants, without keeping tensors", async () => {
+Deno.test("umDetectors() scores every set with the variant's specs, without keeping tensors", async () => {
   const net = tinyNet(), data = tinyData();
   const before = tf.memory().numTensors;
   for (const variant of ["faithful", "clean"] as const) {
-    const m = await scoreModel(net, data, { ...TINY, variant, augment: TINY.augment, seed: 0 });
-    assert.deepEqual(Object.keys(m.scores).sort(), ["energy", "mahalanobis", "msp", "odin"]);
-    assert.equal(m.scores.msp!.id.length, 30);
-    assert.equal(m.scores.odin!.id.length, 8, "input-space scores: the first inputScoreLimit images");
-    assert.equal(m.scores.mahalanobis!.ood.checker!.length, 8);
-    assert.equal(m.mahalanobis!.output, variant === "faithful" ? "probability" : "logit");
+    const specs = umDetectors(TINY, variant);
+    assert.deepEqual(specs.map((s) => s.use), [
+      variant === "faithful" ? "umMsp" : "msp",
+      "odin",
+      "energy",
+      "umMahalanobis",
+    ]);
+    const t = await scoreAll(net, data, specs, { batchSize: 16, seed: 0 });
+    assert.deepEqual(Object.keys(t.scores), ["msp", "odin", "energy", "mahalanobis"]);
+    assert.equal(t.scores.msp!.id.length, 30);
+    assert.equal(t.scores.odin!.id.length, 8, "input-space scores: the first inputScoreLimit images");
+    assert.equal(t.scores.mahalanobis!.ood.checker!.length, 8);
+    assert.equal((t.states.mahalanobis as { output: string }).output, variant === "faithful" ? "probability" : "logit");
   }
   assert.equal(tf.memory().numTensors, before);
   net.model.dispose();
 });
 
-Deno.test("runSeed() runs every method on the same pretrained model and returns rows, curves and the estimate", async () => {
-  const cfg = checkUnleashingMaskConfig({ ...TINY, variant: "faithful" });
+Deno.test("runUnleashingMask() runs every method on the same pretrained model per seed and variant; rows, curves, claims", async () => {
+  const sets = tinyData();
+  const cfg = checkUnleashingMaskConfig({ ...TINY, variants: ["faithful", "clean"] });
   const before = tf.memory().numTensors;
-  const stages: string[] = [];
-  const run = await runSeed(cfg, tinyData(), 0, { cacheRoot: null, onStage: (s) => void stages.push(s) });
-  assert.deepEqual(stages.slice(0, 3), ["pretrain", "estimate", "score CE"]);
-  assert.deepEqual(Object.keys(run.models), ["CE", "CE-FT", "UM", "UMAP", "OE", "OE+UM"]);
-  assert.equal(run.rows.length, 6 * 4 * 1, "6 models × 4 scores × 1 OOD set");
-  assert.equal(run.constraint.value, run.estimate.draws[0], "faithful: the first draw");
-  assert.equal(run.stages.UM!.criterion.kind, "um");
-  assert.equal(run.stages["CE-FT"]!.criterion.kind, "ce", "the README command as written");
-  assert.ok(run.umapMask!.every((l) => l.kept < l.total));
-  assert.ok(claimsCheck(run.rows).length >= 4 * 3);
+  const exp = await runUnleashingMask(cfg, { cacheRoot: null, load: () => Promise.resolve(sets) });
+  assert.deepEqual(exp.runs.map((r) => `${r.variant}/${r.method}`), [
+    ..."ce ce-ft um umap oe oe+um".split(" ").map((m) => `faithful/${m}`),
+    ..."ce ce-ft um umap oe oe+um".split(" ").map((m) => `clean/${m}`),
+  ]);
+  assert.equal(exp.rows.length, 2 * 6 * 4 * 1, "2 variants × 6 models × 4 scores × 1 OOD set");
+  const um = exp.runs.find((r) => r.method === "um" && r.variant === "faithful")!;
+  assert.equal(um.rows[0]!.label, "UM (faithful)");
+  const est = um.result.prepared.estimate;
+  assert.equal(um.result.prepared.constraint.value, est.draws[0], "faithful: the first draw");
+  const clean = exp.runs.find((r) => r.method === "ce" && r.variant === "clean")!.result.prepared;
+  assert.equal(clean.constraint.value, clean.estimate.mean, "clean: the mean over draws");
+  assert.equal(um.result.stage!.criterion.kind, "um");
+  assert.equal(exp.runs.find((r) => r.method === "ce-ft")!.result.stage!.criterion.kind, "ce", "the README command");
+  assert.ok(exp.runs.find((r) => r.method === "umap")!.result.umapMask!.every((l) => l.kept < l.total));
+  const claims = evaluateClaims(exp.rows, umClaims(cfg.variants));
+  assert.equal(claims.length, 2 * 4 * 4, "2 variants × 4 claims × 4 shared scores");
+  assert.ok(claims.every((c) => c.seeds === 1));
   assert.equal(tf.memory().numTensors, before, "every model disposed");
 });

@@ -1,15 +1,35 @@
 /**
- * The standard classifier recipe of the baselines: softmax cross-entropy, SGD with momentum and coupled weight
+ * The standard classifier recipe (the post-hoc baselines' plain cross-entropy model): softmax cross-entropy, SGD with momentum and coupled weight
  * decay (PyTorch semantics), a cosine learning rate annealed per step to 0, no augmentation. It records a
  * training curve (running loss and accuracy every `logEvery` steps, test loss and accuracy after each epoch).
  * @module
  */
-import { tf } from "../../tf.ts";
-import type { Backbone } from "../../backbones/mod.ts";
-import type { Dataset } from "../../datasets/mod.ts";
-import { tensorBatches } from "../../data/tensors.ts";
-import { cosineLr, datasetSource, type LossOutput, SGD, trainableVariables, trainLoop } from "../../train/mod.ts";
-import type { TrainRecipe } from "./config.ts";
+import { tf } from "../tf.ts";
+import type { Backbone } from "../backbones/mod.ts";
+import type { Dataset } from "../datasets/mod.ts";
+import { tensorBatches } from "../data/tensors.ts";
+import { type LossOutput, trainLoop } from "./loop.ts";
+import { SGD, trainableVariables } from "./optimizers.ts";
+import { cosineLr } from "./schedules.ts";
+import { datasetSource } from "./source.ts";
+
+/** The standard training recipe: cross-entropy, SGD with momentum, cosine learning rate per step. */
+export interface TrainRecipe {
+  /** Epochs over the training images. */
+  epochs: number;
+  /** Images per optimizer step. */
+  batchSize: number;
+  /** Peak learning rate (cosine-annealed to 0 over all steps). */
+  lr: number;
+  /** SGD momentum (PyTorch semantics). */
+  momentum: number;
+  /** Coupled L2 weight decay. */
+  weightDecay: number;
+  /** Training images used (a seeded random subset); `null` = all of them. */
+  trainLimit: number | null;
+  /** Optimizer steps between two points of the training curve. */
+  logEvery: number;
+}
 
 /**
  * One point of the training curve, in the Keras/TF.js `History` convention that `trainingCurves` reads:

@@ -15,7 +15,7 @@
  * paper's table.
  * @module
  */
-import type { Matrix } from "./features.ts";
+import type { Matrix } from "../scores/matrix.ts";
 
 /** The three measures, in degrees. */
 export interface EmbeddingQuality {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "@lib/tf.ts";
 import { createBackbone } from "@lib/backbones/mod.ts";
 import { batchToTensor } from "@lib/data/tensors.ts";
-import { argmaxRows, extractOutputs, firstRows, matrixTensor } from "@lib/methods/baselines/extract.ts";
+import { extractOutputs } from "@lib/experiment/outputs.ts";
+import { argmaxRows, firstRows, matrixTensor, normalizeRows } from "@lib/scores/matrix.ts";
 import { headDataset } from "@lib/datasets/subset.ts";
 import { assertClose, assertNoLeak, SIZE, toyDataset } from "./_fixtures.ts";
 
@@ -53,7 +54,7 @@ Deno.test("extractOutputs() refuses featureList for a backbone without stages", 
   net.model.dispose();
 });
 
-Deno.test("argmaxRows(), firstRows(), headDataset() and matrixTensor() on hand-made inputs", () => {
+Deno.test("argmaxRows(), firstRows(), headDataset(), matrixTensor() and normalizeRows() on hand-made inputs", () => {
   const m = { data: Float32Array.of(1, 3, 2, 5, 5, 0, -1, -2, -3), dim: 3 };
   assert.deepEqual([...argmaxRows(m)], [1, 0, 0], "ties keep the first maximum");
   assert.deepEqual([...firstRows(m, 2).data], [1, 3, 2, 5, 5, 0]);
@@ -66,4 +67,5 @@ Deno.test("argmaxRows(), firstRows(), headDataset() and matrixTensor() on hand-m
   const t = matrixTensor(m);
   assert.deepEqual(t.shape, [3, 3]);
   t.dispose();
+  assertClose(normalizeRows({ data: Float32Array.of(3, 4, 0, 0), dim: 2 }).data, [0.6, 0.8, 0, 0], 1e-6, "unit rows");
 });

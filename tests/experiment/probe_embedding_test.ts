@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "@lib/tf.ts";
-import { probePredict, trainProbe } from "@lib/methods/cider/probe.ts";
-import { classPrototypes, embeddingQuality, prototypeDispersion } from "@lib/methods/cider/embedding.ts";
-import { normalizeRows } from "@lib/methods/cider/features.ts";
-import { pixelStatistics } from "@lib/methods/cider/data.ts";
-import { assertClose } from "./_helpers.ts";
+import { probePredict, trainProbe } from "@lib/experiment/probe.ts";
+import { classPrototypes, embeddingQuality, prototypeDispersion } from "@lib/metrics/embedding.ts";
+import { normalizeRows } from "@lib/scores/matrix.ts";
+import { pixelStatistics } from "@lib/datasets/normalization.ts";
+import { assertClose } from "../methods/cider/_helpers.ts";
 
 await initBackend({ backend: "cpu", log: null });
 

@@ -5,7 +5,7 @@ import {
   logisticRegressionCV,
   sigmoid,
   stratifiedFolds,
-} from "@lib/methods/unleashing_mask/logistic.ts";
+} from "@lib/scores/_logistic.ts";
 
 // Golden values: scikit-learn 1.2.1 (Debian python3-sklearn) on this data, `LogisticRegression(C, tol=1e-12,
 // max_iter=100000)` and `LogisticRegressionCV(tol=1e-12, max_iter=100000)` (defaults otherwise), and

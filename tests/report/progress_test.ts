@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatDuration, formatProgress, type KernelDisplay, Progress, progressBundle } from "@lib/train/progress.ts";
+import { formatDuration, formatProgress, type KernelDisplay, Progress, progressBundle } from "@lib/report/progress.ts";
 import type { MediaBundle } from "@lib/report/jupyter.ts";
 
 /** A clock the test moves by hand. */
@@ -106,4 +106,60 @@ Deno.test("progressBundle() escapes HTML and silent mode writes nothing", async 
   const p = new Progress({ total: 2, mode: "silent", write: () => assert.fail("silent wrote") });
   await p.update({ done: 1 });
   await p.finish();
+});
+
+Deno.test("Progress(total, label) with a note per update: the notebooks' and the run grid's form", async () => {
+  const lines: string[] = [];
+  const t = clock();
+  const p = new Progress(4, "runs", { mode: "lines", write: (l) => lines.push(l), now: t.now });
+  assert.equal(p.total, 4);
+  assert.equal(p.label, "runs");
+  await p.update(0, "mnist: loading data");
+  for (let i = 1; i <= 4; i++) {
+    t.advance(2000);
+    await p.update(i, `seed ${i - 1} done`);
+  }
+  await p.update(4, "after the end: ignored");
+  // The first update, then one per new tenth (each run here), the last ending the bar.
+  assert.deepEqual(lines, [
+    "runs [....................] 0/4 0% | 0:00 | mnist: loading data",
+    "runs [#####...............] 1/4 25% | 0:02<0:06 | seed 0 done",
+    "runs [##########..........] 2/4 50% | 0:04<0:04 | seed 1 done",
+    "runs [###############.....] 3/4 75% | 0:06<0:02 | seed 2 done",
+    "runs [####################] 4/4 100% | 0:08 | seed 3 done",
+  ]);
+  assert.equal(p.last, lines.at(-1));
+  assert.ok(Number.isNaN(new Progress({ mode: "silent" }).total), "no total: NaN");
+});
+
+Deno.test("Progress in the kernel draws a changed note at once, and ends itself at the total", async () => {
+  const texts: string[] = [];
+  const t = clock();
+  const p = new Progress(2, "seeds", {
+    mode: "kernel",
+    display: (b) => void texts.push(b["text/plain"] as string),
+    now: t.now,
+    minIntervalMs: 10_000,
+  });
+  await p.update(0, "seed 0: train");
+  await p.update(0, "seed 0: train"); // same note, within the interval: not drawn
+  await p.update(0, "seed 0: score"); // a new stage: drawn
+  await p.update(1, "seed 1: train");
+  await p.update(2, "done");
+  await p.finish();
+  assert.deepEqual(texts.map((x) => x.split(" | ").at(-1)), [
+    "seed 0: train",
+    "seed 0: score",
+    "seed 1: train",
+    "done",
+  ]);
+});
+
+Deno.test("Progress on a terminal ends its line by itself when the total is reached", async () => {
+  const out: string[] = [];
+  const p = new Progress(2, "seeds", { mode: "tty", write: (s) => out.push(s), now: clock().now, minIntervalMs: 0 });
+  await p.update(1, "seed 0");
+  await p.update(2, "seed 1");
+  assert.equal(out.at(-1), "\n");
+  assert.match(out.at(-2)!, /^\rseeds \[#{20}\] 2\/2 100% \| 0:00 \| seed 1 *$/, "padded over the longer line before");
 });

@@ -3,8 +3,8 @@ import { initBackend, tf } from "@lib/tf.ts";
 import { createBackbone } from "@lib/backbones/mod.ts";
 import { tensorBatches } from "@lib/data/tensors.ts";
 import { evaluateAccuracy, seedEverything } from "@lib/train/mod.ts";
-import { evaluateClassifier, trainClassifier } from "@lib/methods/baselines/train.ts";
-import { SIZE, toyDataset } from "./_fixtures.ts";
+import { evaluateClassifier, trainClassifier } from "@lib/train/classifier.ts";
+import { SIZE, toyDataset } from "../experiment/_fixtures.ts";
 
 await initBackend({ backend: "cpu", log: null });
 

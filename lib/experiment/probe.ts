@@ -10,10 +10,10 @@
  * notebook's deviations).
  * @module
  */
-import { tf } from "../../tf.ts";
-import { Rng } from "../../data/rng.ts";
-import { SGD } from "../../train/optimizers.ts";
-import type { Matrix } from "./features.ts";
+import { tf } from "../tf.ts";
+import { Rng } from "../data/rng.ts";
+import { SGD } from "../train/optimizers.ts";
+import type { Matrix } from "../scores/matrix.ts";
 
 /** Options of {@linkcode trainProbe}. */
 export interface ProbeOptions {

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { openSetMetrics, toRows, tprThreshold } from "@lib/experiment/rows.ts";
+
+const key = { paper: "baselines", method: "ce", label: "CE", backbone: "lenet", idDataset: "mnist", seed: 0 };
+
+Deno.test("toRows() is one row per score, OOD set and FPR rule, with hand-computed metrics", () => {
+  // ID 0.9, 0.8, 0.4 vs OOD 0.5, 0.1: 5 of 6 pairs ranked right → AUROC 5/6.
+  // FPR95 (first threshold with ID TPR ≥ 0.95 = 0.4): OOD ≥ 0.4 is {0.5} → 1/2.
+  const scores = {
+    msp: { id: Float32Array.of(0.9, 0.8, 0.4), ood: { a: Float32Array.of(0.5, 0.1), b: Float32Array.of(0, 0.1) } },
+    knn: { id: Float32Array.of(-1, -2, -3), ood: { a: Float32Array.of(-1, -2, -3) } },
+  };
+  const classification = { labels: [1, 2, 3], predictions: [1, 2, 0], numClasses: 4 };
+  const rows = toRows(key, scores, { classification, oodGroups: { b: "near" }, scoreSeconds: { msp: 1.5 } });
+  assert.deepEqual(rows.map((r) => [r.score, r.oodDataset, r.oodGroup]), [
+    ["msp", "a", "far"],
+    ["msp", "b", "near"],
+    ["knn", "a", "far"],
+  ]);
+  const [a, b, c] = rows as [typeof rows[0], typeof rows[0], typeof rows[0]];
+  assert.ok(Math.abs(a.auroc! - 5 / 6) < 1e-12);
+  assert.equal(a.fpr95, 0.5);
+  assert.equal(a.fprRule, "sklearn");
+  assert.equal(b.auroc, 1);
+  assert.equal(b.fpr95, 0);
+  assert.equal(c.auroc, 0.5, "identical distributions");
+  for (const r of rows) {
+    assert.ok(Math.abs(r.idAccuracy! - 2 / 3) < 1e-12);
+    assert.deepEqual([r.paper, r.method, r.variant, r.label, r.idDataset, r.seed], [
+      "baselines",
+      "ce",
+      "none",
+      "CE",
+      "mnist",
+      0,
+    ]);
+    assert.equal(r.nId, 3);
+    assert.equal(r.selection, "last");
+    assert.ok(r.macroF1 !== null && r.openSetAccuracy !== null, "open-set metrics with a classification");
+  }
+  assert.deepEqual(rows.map((r) => r.scoreSeconds), [1.5, 1.5, null]);
+  assert.equal(a.nOod, 2);
+  const two = toRows(key, { msp: scores.msp }, { fprRules: ["hendrycks", "sklearn"] });
+  assert.deepEqual(two.map((r) => `${r.oodDataset}/${r.fprRule}`), [
+    "a/hendrycks",
+    "a/sklearn",
+    "b/hendrycks",
+    "b/sklearn",
+  ]);
+  assert.equal(two[0]!.idAccuracy, null, "no classification given");
+  assert.equal(two[0]!.macroF1, null);
+  assert.equal(two[0]!.openSetAccuracy, null);
+});
+
+Deno.test("tprThreshold() accepts ⌈0.95·n⌉ ID scores", () => {
+  assert.equal(tprThreshold([3, 1, 2]), 1, "n < 20: the lowest score");
+  assert.equal(tprThreshold(Array.from({ length: 20 }, (_, i) => i + 1)), 2, "n = 20: one rejected");
+  assert.equal(tprThreshold([5, 4, 3, 2], 0.5), 4);
+});
+
+Deno.test("openSetMetrics() on a hand-computed example: ID below the 95 %-TPR threshold and OOD above it are errors", () => {
+  // 20 ID images scored 1..20, labels 0 (first 10) and 1; the last one misclassified as 0. τ = 2 rejects image 0.
+  const id = Array.from({ length: 20 }, (_, i) => i + 1);
+  const labels = id.map((_, i) => (i < 10 ? 0 : 1));
+  const predictions = labels.map((l, i) => (i === 19 ? 0 : l));
+  // OOD 3 and 25 are accepted (predicted class 0), 0.5 and 1.5 rejected (class K = 2).
+  const m = openSetMetrics(id, [0.5, 3, 1.5, 25], { labels, predictions, numClasses: 2 });
+  // Correct: ID 1..9 and 10..18 (18), OOD 0.5 and 1.5 (2) → 20 / 24.
+  assert.ok(Math.abs(m.openSetAccuracy - 20 / 24) < 1e-12, `${m.openSetAccuracy}`);
+  // F1: class 0 = 2·9/(12 + 10), class 1 = 2·9/(9 + 10), class K = 2·2/(3 + 4).
+  const f1 = (9 / 11 + 18 / 19 + 4 / 7) / 3;
+  assert.ok(Math.abs(m.macroF1 - f1) < 1e-12, `${m.macroF1} vs ${f1}`);
+  // Input-space scores may cover only the first images: the labels are cut to match.
+  const cut = openSetMetrics(id.slice(0, 5), [0], { labels, predictions, numClasses: 2 });
+  assert.equal(cut.openSetAccuracy, 1);
+});
