@@ -176,7 +176,7 @@ export function claimsTable(results: readonly ClaimResult[], opts: { caption?: s
     {
       caption: opts.caption ?? "Claims check (average over OOD sets)",
       notes: [
-        "×100; mean ± sample std over seeds of the per-seed average over OOD sets. \"within seed noise\": the " +
+        '×100; mean ± sample std over seeds of the per-seed average over OOD sets. "within seed noise": the ' +
         'difference is smaller than the sum of the two stds; "single seed": no spread to judge it by. Seeds ' +
         "agreeing: paired seeds on which the method is better. A profile with one or two seeds and small data " +
         "cannot confirm or refute the paper's claim; it checks that the pipeline runs.",

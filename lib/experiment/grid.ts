@@ -137,8 +137,10 @@ export async function runGrid<S, M extends string, R, Shared = null>(
             const stage = stageOf(runVariant);
             const t0 = performance.now();
             await stage(method);
-            const out = await timings.time(method, () =>
-              spec.run({ ...cell, variant: runVariant, method }, data, shared, (l) => stage(`${method}: ${l}`)));
+            const out = await timings.time(
+              method,
+              () => spec.run({ ...cell, variant: runVariant, method }, data, shared, (l) => stage(`${method}: ${l}`)),
+            );
             runs.push({
               ...cell,
               variant: runVariant,

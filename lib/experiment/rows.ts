@@ -70,7 +70,11 @@ export function openSetMetrics(
  * rows[0]!.auroc; // 0.75
  * ```
  */
-export function toRows(key: RunKey, scores: Readonly<Record<string, ScoreSets>>, opts: ToRowsOptions = {}): ResultRow[] {
+export function toRows(
+  key: RunKey,
+  scores: Readonly<Record<string, ScoreSets>>,
+  opts: ToRowsOptions = {},
+): ResultRow[] {
   const rules = opts.fprRules ?? ["sklearn"];
   const c = opts.classification;
   const rows: ResultRow[] = [];
@@ -79,13 +83,17 @@ export function toRows(key: RunKey, scores: Readonly<Record<string, ScoreSets>>,
       const openSet = c ? openSetMetrics(sets.id, ood, c) : undefined;
       for (const fprRule of rules) {
         const r = evaluate(sets.id, ood, { fprRule, ...(c ? { idClassification: c } : {}) });
-        rows.push(resultRow({
-          ...key,
-          score,
-          oodDataset,
-          oodGroup: opts.oodGroups?.[oodDataset] ?? "far",
-          scoreSeconds: opts.scoreSeconds?.[score] ?? null,
-        }, r, openSet));
+        rows.push(resultRow(
+          {
+            ...key,
+            score,
+            oodDataset,
+            oodGroup: opts.oodGroups?.[oodDataset] ?? "far",
+            scoreSeconds: opts.scoreSeconds?.[score] ?? null,
+          },
+          r,
+          openSet,
+        ));
       }
     }
   }

@@ -243,8 +243,15 @@ export const mahalanobisEnsembleDetector: Detector<{ shrinkage: number }, Mahala
   fit: (ctx, o) =>
     fitMatrices(
       needOutput(trainOutputs(ctx, "Mahalanobis (ensemble)"), "featureList", "Mahalanobis (ensemble)"),
-      (ts) => fitMahalanobisEnsemble(ts, trainOutputs(ctx, "Mahalanobis (ensemble)").labels, { numClasses: ctx.model.numClasses, ...o }),
+      (ts) =>
+        fitMahalanobisEnsemble(ts, trainOutputs(ctx, "Mahalanobis (ensemble)").labels, {
+          numClasses: ctx.model.numClasses,
+          ...o,
+        }),
     ),
   score: (set, _o, state) =>
-    scoreMatrices(needOutput(set.outputs, "featureList", "Mahalanobis (ensemble)"), (ts) => mahalanobisEnsemble(state, ts)),
+    scoreMatrices(
+      needOutput(set.outputs, "featureList", "Mahalanobis (ensemble)"),
+      (ts) => mahalanobisEnsemble(state, ts),
+    ),
 };

@@ -62,7 +62,10 @@ export function fitMatrices<S>(ms: readonly Matrix[], f: (t: tf.Tensor2D[]) => S
 }
 
 /** Runs the score function `f` on several matrices as tensors and reads the [n] result (every tensor disposed). */
-export async function scoreMatrices(ms: readonly Matrix[], f: (t: tf.Tensor2D[]) => tf.Tensor1D): Promise<Float32Array> {
+export async function scoreMatrices(
+  ms: readonly Matrix[],
+  f: (t: tf.Tensor2D[]) => tf.Tensor1D,
+): Promise<Float32Array> {
   const ts = ms.map(matrixTensor);
   try {
     return await scoresToArray(f(ts));

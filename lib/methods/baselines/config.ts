@@ -6,6 +6,7 @@
  * @module
  */
 import type { TrainRecipe } from "../../train/classifier.ts";
+import { configChecks } from "../../experiment/config_check.ts";
 import { type BackboneName, isBackboneName } from "../../backbones/mod.ts";
 import { type DatasetName, DATASETS } from "../../datasets/mod.ts";
 import { FPR_RULES, type FprRule } from "../../metrics/mod.ts";
@@ -81,39 +82,36 @@ export interface BaselinesConfig extends BaselineScoreOptions {
  * naming the field and the valid values; returns the config otherwise.
  */
 export function checkBaselinesConfig<C extends BaselinesConfig>(cfg: C): C {
-  const fail = (msg: string): never => {
-    throw new Error(`BaselinesConfig: ${msg}`);
-  };
-  const oneOf = (v: string, valid: readonly string[], what: string) =>
-    valid.includes(v) || fail(`unknown ${what} "${v}". Valid: ${valid.join(", ")}.`);
+  const c = configChecks("BaselinesConfig");
   const t = cfg.train, { knn, odin } = cfg;
-  // Sizes, and limits (null = all): each a positive integer.
-  const sizes: Record<string, number | null> = { "train.epochs": t.epochs, "train.batchSize": t.batchSize };
-  Object.assign(sizes, { "train.logEvery": t.logEvery, "train.trainLimit": t.trainLimit, nTest: cfg.nTest });
-  Object.assign(sizes, { nOod: cfg.nOod, fitLimit: cfg.fitLimit, evalBatchSize: cfg.evalBatchSize });
-  Object.assign(sizes, { "odin.limit": odin.limit, "knn.k": knn.k, "knn.bankSize": knn.bankSize });
-  sizes["figures.projectionPerSet"] = cfg.figures.projectionPerSet;
-  if (cfg.idDatasets.length === 0) fail("idDatasets is empty");
-  for (const id of cfg.idDatasets) oneOf(id, BASELINE_ID_DATASETS, "ID dataset");
-  for (const name of cfg.oodDatasets) oneOf(name, Object.keys(DATASETS), "OOD dataset");
-  if (cfg.seeds.length === 0) fail("seeds is empty");
-  if (new Set(cfg.seeds).size !== cfg.seeds.length) fail(`seeds repeat: ${cfg.seeds.join(", ")}`);
-  if (!isBackboneName(cfg.backbone)) fail(`unknown backbone "${cfg.backbone}"`);
-  if (!(cfg.width > 0)) fail(`width must be > 0, got ${cfg.width}`);
-  if (!(t.lr > 0)) fail(`train.lr must be > 0, got ${t.lr}`);
-  for (const [name, v] of Object.entries(sizes)) {
-    if (v !== null && !(Number.isInteger(v) && v >= 1)) fail(`${name} must be a positive integer, got ${v}`);
+  c.list(cfg.idDatasets, "idDatasets", BASELINE_ID_DATASETS);
+  c.list(cfg.oodDatasets, "oodDatasets", Object.keys(DATASETS));
+  c.list(cfg.seeds, "seeds");
+  if (!isBackboneName(cfg.backbone)) c.fail(`backbone "${cfg.backbone}" is unknown`);
+  c.positive(cfg.width, "width");
+  c.positive(t.lr, "train.lr");
+  for (
+    const [name, v] of Object.entries({ "train.epochs": t.epochs, "train.batchSize": t.batchSize, nTest: cfg.nTest })
+  ) {
+    c.posInt(v, name);
   }
-  if (knn.bankSize !== null && knn.k > knn.bankSize) fail(`knn.k = ${knn.k} exceeds knn.bankSize = ${knn.bankSize}`);
-  if (!(cfg.mahalanobis.shrinkage >= 0 && cfg.mahalanobis.shrinkage <= 1)) {
-    fail(`mahalanobis.shrinkage must be in [0, 1], got ${cfg.mahalanobis.shrinkage}`);
+  for (const [name, v] of Object.entries({ "train.logEvery": t.logEvery, nOod: cfg.nOod, "knn.k": knn.k })) {
+    c.posInt(v, name);
   }
-  if (cfg.scores.length === 0) fail("scores is empty");
+  c.posInt(cfg.evalBatchSize, "evalBatchSize");
+  c.posInt(cfg.figures.projectionPerSet, "figures.projectionPerSet");
+  for (const [name, v] of Object.entries({ "train.trainLimit": t.trainLimit, fitLimit: cfg.fitLimit })) {
+    c.posInt(v, name, true);
+  }
+  c.posInt(odin.limit, "odin.limit", true);
+  c.posInt(knn.bankSize, "knn.bankSize", true);
+  if (knn.bankSize !== null && knn.k > knn.bankSize) c.fail(`knn.k = ${knn.k} exceeds knn.bankSize = ${knn.bankSize}`);
+  c.inRange(cfg.mahalanobis.shrinkage, "mahalanobis.shrinkage", 0, 1);
   const generic = DETECTOR_NAMES.filter((n) => !(DETECTORS[n] as { paper?: string }).paper);
-  for (const s of [...cfg.scores, ...cfg.figures.histogramScores]) oneOf(s, generic, "score");
+  c.list(cfg.scores, "scores", generic);
   for (const s of cfg.figures.histogramScores) {
-    if (!cfg.scores.includes(s)) fail(`figures.histogramScores has "${s}", which is not in scores`);
+    if (!cfg.scores.includes(s)) c.fail(`figures.histogramScores has "${s}", which is not in scores`);
   }
-  oneOf(cfg.fprRule, FPR_RULES, "fprRule");
+  c.oneOf(cfg.fprRule, "fprRule", FPR_RULES);
   return cfg;
 }

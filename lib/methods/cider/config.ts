@@ -9,6 +9,7 @@
  * CIFAR-100: ResNet-34, α = 0.5, w = 1, K = 300.
  * @module
  */
+import { configChecks } from "../../experiment/config_check.ts";
 import type { AugmentStep } from "../../data/augment.ts";
 import { type DatasetName, DATASETS } from "../../datasets/mod.ts";
 import type { Normalization } from "../../datasets/types.ts";
@@ -144,22 +145,7 @@ export interface CiderConfig {
  * ```
  */
 export function checkCiderConfig<C extends CiderConfig>(cfg: C): C {
-  const fail = (msg: string): never => {
-    throw new Error(`CiderConfig: ${msg}`);
-  };
-  const check = (ok: boolean, name: string, v: unknown, what: string) =>
-    ok || fail(`${name} must be ${what}, got ${v}`);
-  const posInt = (v: number, name: string) => check(Number.isInteger(v) && v >= 1, name, v, "a positive integer");
-  const positive = (v: number, name: string) => check(v > 0 && Number.isFinite(v), name, v, "a finite number > 0");
-  const inRange = (v: number, name: string, lo: number, hi: number, open = false) =>
-    check(v >= lo && (open ? v < hi : v <= hi), name, v, `in [${lo}, ${hi}${open ? ")" : "]"}`);
-  const oneOf = (v: string, name: string, valid: readonly string[]) =>
-    valid.includes(v) || fail(`${name} "${v}" is unknown. Valid: ${valid.join(", ")}.`);
-  const list = (v: readonly unknown[], name: string, valid?: readonly string[]) => {
-    if (v.length === 0) fail(`${name} is empty`);
-    if (new Set(v).size !== v.length) fail(`${name} repeat: ${v.join(", ")}`);
-    if (valid) v.forEach((x) => oneOf(String(x), `${name} entry`, valid));
-  };
+  const { fail, check, posInt, positive, inRange, oneOf, list } = configChecks("CiderConfig");
   if (cfg.settings.length === 0) fail("settings is empty");
   cfg.settings.forEach((s, i) => {
     const at = `settings[${i}]`;
@@ -177,13 +163,13 @@ export function checkCiderConfig<C extends CiderConfig>(cfg: C): C {
   list(cfg.variants, "variants", ["faithful", "clean"]);
   list(cfg.seeds, "seeds");
   list(cfg.oodDatasets, "oodDatasets", Object.keys(DATASETS));
-  if (cfg.trainLimit !== null) posInt(cfg.trainLimit, "trainLimit");
+  posInt(cfg.trainLimit, "trainLimit", true);
   posInt(cfg.nTest, "nTest");
   posInt(cfg.nOod, "nOod");
   if (typeof cfg.normalization === "string") {
     oneOf(cfg.normalization, "normalization", ["train-statistics", ...Object.keys(NORMALIZATION)]);
   }
-  if (cfg.head.hidden !== null) posInt(cfg.head.hidden, "head.hidden");
+  posInt(cfg.head.hidden, "head.hidden", true);
   posInt(cfg.head.out, "head.out");
   const t = cfg.train;
   for (const k of ["epochs", "batchSize", "logEvery"] as const) posInt(t[k], `train.${k}`);

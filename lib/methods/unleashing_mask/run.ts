@@ -108,9 +108,9 @@ export function stagePlan(cfg: UnleashingMaskConfig, method: UmMethod, um: numbe
 
 /**
  * The sets of a config: training images and `heldOut` held-out ones from one seeded permutation of the training
- * split, the ID test images, the OOD sets, and the auxiliary outliers of OE (`extra.aux`; as many as the training
- * images when `aux.limit` is null, the repo's `ood_factor` 1). Image-folder OOD sets are squashed to the ID size
- * (`fit: "resize"`), as `data/OOD.py` does.
+ * split, the ID test images, the OOD sets, and the auxiliary outliers of OE (`extra.aux`; when `aux.limit` is null
+ * as many as the training images, counted from the registry's split size: the repo's `ood_factor` 1). Image-folder
+ * OOD sets are squashed to the ID size (`fit: "resize"`), as `data/OOD.py` does.
  */
 export function loadUmSets(cfg: UnleashingMaskConfig): Promise<EvalSets> {
   const { trainLimit, heldOut, dataSeed } = cfg.data;

@@ -9,18 +9,21 @@ Deno.test("checkBaselinesConfig() returns a consistent config unchanged", () => 
 
 Deno.test("checkBaselinesConfig() names the field and the valid values of an inconsistent config", () => {
   const bad = (patch: Record<string, unknown>) => () => checkBaselinesConfig({ ...toyConfig(), ...patch } as never);
-  assert.throws(bad({ idDatasets: ["cifar10"] }), /unknown ID dataset "cifar10"\. Valid: mnist, fashion_mnist\./);
+  assert.throws(
+    bad({ idDatasets: ["cifar10"] }),
+    /idDatasets entry "cifar10" is unknown\. Valid: mnist, fashion_mnist\./,
+  );
   assert.throws(bad({ idDatasets: [] }), /idDatasets is empty/);
-  assert.throws(bad({ oodDatasets: ["nope"] }), /unknown OOD dataset "nope"\. Valid: mnist, fashion_mnist, /);
+  assert.throws(bad({ oodDatasets: ["nope"] }), /oodDatasets entry "nope" is unknown\. Valid: mnist, fashion_mnist, /);
   assert.throws(bad({ seeds: [0, 0] }), /seeds repeat: 0, 0/);
   assert.throws(bad({ seeds: [] }), /seeds is empty/);
-  assert.throws(bad({ backbone: "alexnet" }), /unknown backbone "alexnet"/);
-  assert.throws(bad({ scores: ["msp", "gradnorm"] }), /unknown score "gradnorm"\. Valid: msp, maxLogit, /);
+  assert.throws(bad({ backbone: "alexnet" }), /backbone "alexnet" is unknown/);
+  assert.throws(bad({ scores: ["msp", "gradnorm"] }), /scores entry "gradnorm" is unknown\. Valid: msp, maxLogit, /);
   assert.throws(bad({ nOod: 0 }), /nOod must be a positive integer, got 0/);
   assert.throws(bad({ fitLimit: 1.5 }), /fitLimit must be a positive integer, got 1\.5/);
   assert.throws(bad({ knn: { k: 100, bankSize: 10 } }), /knn\.k = 100 exceeds knn\.bankSize = 10/);
   assert.throws(bad({ mahalanobis: { shrinkage: 2 } }), /shrinkage must be in \[0, 1\], got 2/);
-  assert.throws(bad({ fprRule: "nearest" }), /unknown fprRule "nearest"\. Valid: sklearn, hendrycks, odin\./);
+  assert.throws(bad({ fprRule: "nearest" }), /fprRule "nearest" is unknown\. Valid: sklearn, hendrycks, odin\./);
   assert.throws(
     bad({ scores: ["msp"], figures: { histogramScores: ["energy"], projectionPerSet: 5 } }),
     /figures\.histogramScores has "energy", which is not in scores/,

@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { initBackend, tf } from "@lib/tf.ts";
 import { checkUnleashingMaskConfig, type UnleashingMaskConfig } from "@lib/methods/unleashing_mask/config.ts";
 import { pretrainCacheDir, pretrainClassifier } from "@lib/methods/unleashing_mask/pretrain.ts";
-import { runUnleashingMask, umClaims, umDetectors } from "@lib/methods/unleashing_mask/run.ts";
+import { loadUmSets, runUnleashingMask, umClaims, umDetectors } from "@lib/methods/unleashing_mask/run.ts";
+import { loadDataset } from "@lib/datasets/registry.ts";
+import { tempDataRoot } from "../../datasets/_fixtures.ts";
 import { mspUmCode } from "@lib/scores/mod.ts";
 import { scoreAll } from "@lib/experiment/score.ts";
 import { evaluateClaims } from "@lib/experiment/claims.ts";
@@ -105,4 +107,26 @@ Deno.test("runUnleashingMask() runs every method on the same pretrained model pe
   assert.equal(claims.length, 2 * 4 * 4, "2 variants × 4 claims × 4 shared scores");
   assert.ok(claims.every((c) => c.seeds === 1));
   assert.equal(tf.memory().numTensors, before, "every model disposed");
+});
+
+Deno.test("loadUmSets() holds training images out, sizes the auxiliary set, and squashes image-folder OOD sets", async () => {
+  const root = tempDataRoot(); // the miniature data root of tests/datasets
+  Deno.env.set("OOD_DATA_DIR", root);
+  try {
+    const sets = await loadUmSets({
+      ...SMALL,
+      idDataset: "cifar10",
+      oodDatasets: ["sun", "svhn"],
+      aux: { name: "gaussian", split: "test", limit: null },
+      data: { trainLimit: 6, heldOut: 2, testLimit: null, oodLimit: null, dataSeed: 0 },
+    });
+    assert.deepEqual([sets.train.shape[0], sets.heldOut.shape[0]], [6, 2], "one permutation: 6 + 2 held out");
+    assert.equal(sets.extra.aux!.shape[0], 6, "as many outliers as training images");
+    const squashed = await loadDataset("sun", { split: "test", fit: "resize" });
+    assert.deepEqual(sets.ood.sun!.images, squashed.images, "Resize((32, 32)), as data/OOD.py");
+    assert.notDeepEqual(sets.ood.sun!.images, (await loadDataset("sun", { split: "test" })).images);
+  } finally {
+    Deno.env.delete("OOD_DATA_DIR");
+    Deno.removeSync(root, { recursive: true });
+  }
 });
