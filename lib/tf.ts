@@ -21,6 +21,3 @@ export function importTfjsNode(flavour: "gpu" | "cpu"): Promise<unknown> {
 export function importWebgpuBackend(): Promise<unknown> {
   return import("@tensorflow/tfjs-backend-webgpu");
 }
-
-// TEMPORARY re-export: removed once every importer uses lib/engine/mod.ts
-export { backendReport, initBackend } from "./engine/mod.ts";

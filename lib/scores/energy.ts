@@ -27,7 +27,8 @@ export interface EnergyOptions {
  * @returns [N] scores; the caller disposes the tensor.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * const s = energy(tf.tensor2d([[0, Math.log(3)]])); // [log 4 ≈ 1.3863]
  * ```

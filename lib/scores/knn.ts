@@ -51,7 +51,8 @@ export interface KnnState {
  * @returns the {@linkcode KnnState}.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * const bank = tf.tensor2d([[2, 0], [0, 3], [-1, 0]]); // normalised to (1, 0), (0, 1), (−1, 0)
  * const state = fitKnn(bank, null, { k: 1 });
@@ -131,7 +132,8 @@ export interface KnnOptions {
  * @returns [M] scores (≤ 0); the caller disposes the tensor.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * const state = fitKnn(tf.tensor2d([[2, 0], [0, 3], [-1, 0]]), null, { k: 1 });
  * const s = knn(state, tf.tensor2d([[1, 1], [0, -5]]), { k: 3 }); // [−(2 + √2), −4]

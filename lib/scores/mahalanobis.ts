@@ -87,7 +87,8 @@ export interface MahalanobisState {
  * @throws on NaN/∞ features, bad labels, an empty class, or (with `autoJitter: false`) a singular covariance.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * // μ₀ = (0, 0), μ₁ = (4, 0); tied Σ = 0.5·I, so P = 2·I
  * const state = fitMahalanobis(tf.tensor2d([[-1, 0], [1, 0], [4, -1], [4, 1]]), [0, 0, 1, 1]);
@@ -309,7 +310,8 @@ export function classDistances(state: MahalanobisState, features: tf.Tensor2D): 
  * @returns [M] scores (≤ 0); the caller disposes the tensor.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * const state = fitMahalanobis(tf.tensor2d([[-1, 0], [1, 0], [4, -1], [4, 1]]), [0, 0, 1, 1]);
  * const s = mahalanobis(state, tf.tensor2d([[1, 0], [2, 1]])); // [−2, −10]

@@ -45,7 +45,8 @@ export interface MahalanobisEnsembleState {
  * @returns the fitted {@linkcode MahalanobisEnsembleState}; no tensors are kept.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * const layer0 = tf.tensor2d([[-1, 0], [1, 0], [4, -1], [4, 1]]);
  * const layer1 = tf.tensor2d([[-2, 0], [2, 0], [4, -1], [4, 1]]);
@@ -95,7 +96,8 @@ function checkEnsemble(state: MahalanobisEnsembleState, where: string): void {
  * @returns [M] scores; the caller disposes the tensor.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * const train = [tf.tensor2d([[-1, 0], [1, 0], [4, -1], [4, 1]]), tf.tensor2d([[-2, 0], [2, 0], [4, -1], [4, 1]])];
  * const state = fitMahalanobisEnsemble(train, [0, 0, 1, 1]);
@@ -167,7 +169,8 @@ export interface MahalanobisInputOptions {
  * @throws when the model has no `featureList`, or `divideBySignStd` is on without `normalization.std`.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * // A one-layer "network" on inputs [N, 1, 1, 2]: the features are the two input values.
  * const model = {

@@ -17,7 +17,8 @@ import { scoreMatrix } from "./matrix.ts";
  * @returns [N] scores; the caller disposes the tensor.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * const s = maxLogit(tf.tensor2d([[1, 5, -2]])); // [5]
  * ```

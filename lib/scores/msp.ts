@@ -27,7 +27,8 @@ export interface MspOptions {
  * @returns [N] scores in (0, 1]; the caller disposes the tensor.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * const s = msp(tf.tensor2d([[0, Math.log(3)]])); // [0.75]
  * ```

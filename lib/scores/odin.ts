@@ -56,7 +56,8 @@ export interface OdinOptions {
  * @throws when `divideBySignStd` is on and no `normalization.std` (or one of the wrong length) is available.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * // Any Backbone works; here logits are the two input channels of [N, 1, 1, 2] inputs.
  * const model = {

@@ -49,7 +49,8 @@ export interface FeatureListModel {
  * Reads a score tensor into a `Float32Array` (what `lib/metrics` takes as `ArrayLike<number>`) and disposes it.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * const values = await scoresToArray(tf.tensor1d([0.9, 0.1])); // Float32Array [0.9, 0.1]; tensor disposed
  * ```

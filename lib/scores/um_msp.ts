@@ -15,7 +15,8 @@ import { scoreMatrix } from "./matrix.ts";
  * @returns a new [N] tensor.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * mspUmCode(tf.tensor2d([[0, 0]])); // [0.5]
  * ```

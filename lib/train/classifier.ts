@@ -8,6 +8,7 @@ import { tf } from "../tf.ts";
 import type { Backbone } from "../backbones/mod.ts";
 import type { Dataset } from "../datasets/mod.ts";
 import { tensorBatches } from "../data/tensors.ts";
+import type { AugmentationName, AugmentStep } from "../data/augment.ts";
 import { type LossOutput, trainLoop } from "./loop.ts";
 import { SGD, trainableVariables } from "./optimizers.ts";
 import { cosineLr } from "./schedules.ts";
@@ -62,31 +63,40 @@ export interface TrainClassifierOptions {
   progress?: boolean;
 }
 
+/** Options of {@linkcode evaluateClassifier}. */
+export interface EvaluateClassifierOptions {
+  /** Images per forward pass; default 500. */
+  batchSize?: number;
+  /** Apply this training augmentation (e.g. Unleashing Mask's loss estimate over the train loader); default none. */
+  augment?: AugmentationName | readonly AugmentStep[];
+  /** Seed of the augmentation stream. */
+  seed?: number;
+}
+
 /**
- * Mean softmax cross-entropy and accuracy of a classifier on a labelled dataset, in inference mode.
- * @returns `{ loss, accuracy }` (NaN for an empty set).
+ * Mean softmax cross-entropy and top-1 accuracy of a classifier on a labelled dataset, in inference mode
+ * (BatchNorm moving statistics, no dropout: PyTorch's `model.eval()`), in dataset order, optionally with a
+ * training augmentation; per-image values summed in float64.
+ * @returns `{ loss, accuracy, count }` (NaN for an empty set).
  */
 export async function evaluateClassifier(
-  backbone: Backbone,
+  net: Pick<Backbone, "logits" | "normalization">,
   ds: Dataset,
-  batchSize = 500,
-): Promise<{ loss: number; accuracy: number }> {
-  let loss = 0, correct = 0, n = 0;
-  for (const { x, y } of tensorBatches(ds, { batchSize, normalization: backbone.normalization })) {
-    const stats = tf.tidy(() => {
-      const logits = backbone.logits(x);
-      const onehot = tf.oneHot(y, backbone.numClasses);
-      const ce = tf.sum(tf.losses.softmaxCrossEntropy(onehot, logits, undefined, undefined, tf.Reduction.NONE));
-      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32"));
-      return tf.stack([ce, hits]);
+  opts: EvaluateClassifierOptions = {},
+): Promise<{ loss: number; accuracy: number; count: number }> {
+  let loss = 0, correct = 0, count = 0;
+  const batches = tensorBatches(ds, { batchSize: 500, ...opts, normalization: net.normalization, shuffle: false });
+  for (const b of batches) {
+    const rows = tf.tidy(() => {
+      const logits = net.logits(b.x), y = tf.cast(b.y, "int32");
+      const nll = tf.neg(tf.sum(tf.mul(tf.cast(tf.oneHot(y, logits.shape[1]), "float32"), tf.logSoftmax(logits)), 1));
+      return tf.stack([nll, tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32")], 1);
     });
-    n += y.shape[0];
-    const [l, c] = await stats.data();
-    tf.dispose([x, y, stats]);
-    loss += l!;
-    correct += c!;
+    const v = (await rows.data()) as Float32Array;
+    tf.dispose([b.x, b.y, rows]);
+    for (let i = 0; i < v.length; i += 2, count++) [loss, correct] = [loss + v[i]!, correct + v[i + 1]!];
   }
-  return n === 0 ? { loss: NaN, accuracy: NaN } : { loss: loss / n, accuracy: correct / n };
+  return { loss: count ? loss / count : NaN, accuracy: count ? correct / count : NaN, count };
 }
 
 /**
@@ -152,7 +162,7 @@ export async function trainClassifier(
         },
         onEpochEnd: async (e) => {
           if (!opts.validation) return;
-          const v = await evaluateClassifier(backbone, opts.validation, opts.evalBatchSize);
+          const v = await evaluateClassifier(backbone, opts.validation, { batchSize: opts.evalBatchSize });
           history.push({ epoch: e.epoch + 1, val_loss: v.loss, val_acc: v.accuracy });
         },
       },

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { createBackbone } from "@lib/backbones/mod.ts";
 import { batchToTensor } from "@lib/data/tensors.ts";
 import { extractOutputs } from "@lib/experiment/outputs.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { limitDataset } from "@lib/datasets/subset.ts";
 import { extractOutputs } from "@lib/experiment/outputs.ts";
 import { scoreAll } from "@lib/experiment/score.ts";

@@ -1,4 +1,5 @@
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { maxLogit } from "@lib/scores/max_logit.ts";
 import { assertClose, noLeak } from "./_fixtures.ts";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { auroc } from "@lib/metrics/mod.ts";
 import {
   detector,

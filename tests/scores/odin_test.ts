@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { odin } from "@lib/scores/odin.ts";
 import type { LogitModel } from "@lib/scores/types.ts";
 import { assertClose, noLeak } from "./_fixtures.ts";

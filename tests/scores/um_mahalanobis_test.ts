@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { batchToTensor } from "@lib/data/tensors.ts";
 import { classDistances, DETECTORS, fitMahalanobis } from "@lib/scores/mod.ts";
 import { combineLayers, fgsm, layerScores, toFloat32Scores } from "@lib/scores/um_mahalanobis.ts";

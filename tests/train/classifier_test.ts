@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { createBackbone } from "@lib/backbones/mod.ts";
 import { tensorBatches } from "@lib/data/tensors.ts";
 import { evaluateAccuracy, seedEverything } from "@lib/train/mod.ts";
@@ -18,7 +19,7 @@ function freshNet(seed: number) {
 Deno.test("trainClassifier() learns a separable toy task and records the training curve", async () => {
   const train = toyDataset(96, 1), test = toyDataset(40, 2);
   const net = freshNet(0);
-  const before = await evaluateClassifier(net, test, 16);
+  const before = await evaluateClassifier(net, test, { batchSize: 16 });
   const tensors = tf.memory().numTensors;
   const out = await trainClassifier(net, train, recipe, { seed: 0, validation: test, evalBatchSize: 16 });
   assert.equal(tf.memory().numTensors, tensors, "no tensor outlives training (optimizer slots disposed)");
@@ -30,7 +31,7 @@ Deno.test("trainClassifier() learns a separable toy task and records the trainin
   assert.deepEqual(valPts.map((p) => p.epoch), [1, 2, 3]);
   assert.deepEqual(trainPts.slice(0, 3).map((p) => p.epoch), [2 / 6, 4 / 6, 1]);
   for (const p of trainPts) assert.ok(p.acc! >= 0 && p.acc! <= 1 && Number.isFinite(p.loss!));
-  const after = await evaluateClassifier(net, test, 16);
+  const after = await evaluateClassifier(net, test, { batchSize: 16 });
   assert.ok(after.accuracy >= 0.95, `test accuracy ${after.accuracy}`);
   assert.ok(after.loss < before.loss, `loss ${before.loss} → ${after.loss}`);
   assert.equal(valPts.at(-1)!.val_acc, after.accuracy, "the last validation point is the final test accuracy");
@@ -55,7 +56,7 @@ Deno.test("trainClassifier() is deterministic on the cpu backend given the seeds
 Deno.test("evaluateClassifier() agrees with evaluateAccuracy() and with a hand-computed cross-entropy", async () => {
   const net = freshNet(3);
   const ds = toyDataset(21, 5);
-  const mine = await evaluateClassifier(net, ds, 8);
+  const mine = await evaluateClassifier(net, ds, { batchSize: 8 });
   const ref = await evaluateAccuracy(
     (x) => net.logits(x),
     tensorBatches(ds, { batchSize: 8, normalization: net.normalization }),

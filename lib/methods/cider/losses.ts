@@ -46,7 +46,8 @@ function labelTensor(labels: ArrayLike<number> | tf.Tensor1D): tf.Tensor1D {
  * @returns Scalar loss.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * dispersionLoss(tf.tensor2d([[1, 0], [0, 1]]), { temperature: 0.1, baseTemperature: 0.1 }); // log(exp(0)) = 0
  * ```
@@ -79,7 +80,8 @@ export function dispersionLoss(prototypes: tf.Tensor2D, opts: TemperatureOptions
  * @returns Scalar loss.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * compactnessLoss(tf.tensor2d([[1, 0]]), tf.tensor2d([[1, 0], [0, 1]]), [0], { temperature: 1, baseTemperature: 1 });
  * // −log(e / (e + 1)) = 0.3133
@@ -116,7 +118,8 @@ export function compactnessLoss(
  * @returns Scalar loss.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * supConLoss(tf.tensor2d([[1, 0], [1, 0]]), [0, 0], { temperature: 1, baseTemperature: 1 }); // −log 1 = 0
  * ```

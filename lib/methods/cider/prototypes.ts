@@ -131,7 +131,8 @@ export function sequentialEmaBackward(
  * @returns [C, d] updated prototypes (one new tensor).
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * const mu = sequentialEma(tf.tensor2d([[1, 0], [0, 1]]), tf.tensor2d([[0, 1]]), [0], { momentum: 0.5 });
  * // row 0 becomes normalize(0.5·(1, 0) + 0.5·(0, 1)) = (0.7071, 0.7071)

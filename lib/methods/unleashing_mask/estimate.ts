@@ -4,38 +4,13 @@
  * over the training set. Masking reveals the atypical samples the model has memorised; their loss level sets UM.
  * @module
  */
-import { tf } from "../../tf.ts";
 import type { Backbone } from "../../backbones/mod.ts";
 import type { Dataset } from "../../datasets/mod.ts";
 import type { AugmentationName, AugmentStep } from "../../data/augment.ts";
-import { tensorBatches } from "../../data/tensors.ts";
 import { deriveSeed, seedEverything } from "../../train/seed.ts";
+import { evaluateClassifier } from "../../train/classifier.ts";
 import { subnetBackbone } from "./umap.ts";
 import type { Variant } from "./config.ts";
-
-/**
- * Mean cross-entropy and top-1 accuracy of a classifier on a labelled dataset, in inference mode (BatchNorm moving
- * statistics, no dropout, as the repo's `model.eval()`), in dataset order, optionally with the training
- * augmentation (the repo's train loader); per-image values summed in float64.
- */
-export async function lossAndAccuracy(
-  net: Pick<Backbone, "logits" | "normalization">,
-  ds: Dataset,
-  opts: { batchSize: number; augment?: AugmentationName | readonly AugmentStep[]; seed?: number },
-): Promise<{ loss: number; accuracy: number; count: number }> {
-  let loss = 0, correct = 0, count = 0;
-  for (const b of tensorBatches(ds, { ...opts, normalization: net.normalization, shuffle: false })) {
-    const rows = tf.tidy(() => {
-      const logits = net.logits(b.x), y = tf.cast(b.y, "int32");
-      const nll = tf.neg(tf.sum(tf.mul(tf.cast(tf.oneHot(y, logits.shape[1]), "float32"), tf.logSoftmax(logits)), 1));
-      return tf.stack([nll, tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32")], 1);
-    });
-    const v = (await rows.data()) as Float32Array;
-    tf.dispose([b.x, b.y, rows]);
-    for (let i = 0; i < v.length; i += 2, count++) [loss, correct] = [loss + v[i]!, correct + v[i + 1]!];
-  }
-  return { loss: count ? loss / count : NaN, accuracy: count ? correct / count : NaN, count };
-}
 
 /** Options of {@linkcode estimateLossConstraint}. */
 export interface EstimateOptions {
@@ -94,14 +69,14 @@ export async function estimateLossConstraint(
     seedEverything(deriveSeed(opts.seed, `estimate/mask/${d}`));
     const masked = await subnetBackbone(net, { keepRate: opts.keepRate, freezeWeights: true });
     try {
-      const r = await lossAndAccuracy(masked, train, pass(d));
+      const r = await evaluateClassifier(masked, train, pass(d));
       draws.push(r.loss);
       accuracies.push(r.accuracy);
     } finally {
       masked.model.dispose();
     }
   }
-  const unmasked = (await lossAndAccuracy(net, train, pass(0))).loss;
+  const unmasked = (await evaluateClassifier(net, train, pass(0))).loss;
   const mean = draws.reduce((s, v) => s + v, 0) / draws.length;
   const std = draws.length > 1 ? Math.sqrt(draws.reduce((s, v) => s + (v - mean) ** 2, 0) / (draws.length - 1)) : NaN;
   return { keepRate: opts.keepRate, draws, accuracies, mean, std, unmasked, images: train.shape[0] };

@@ -31,7 +31,8 @@ function checkUm(opts: UmLossOptions): { um: number; beta: number } {
  * @returns a new scalar.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * umObjective(tf.scalar(0.1), { um: 0.3 }); // |0.1 − 0.3| + 0.3 = 0.5
  * ```
@@ -70,7 +71,8 @@ export type UmCriterion = { kind: "ce" } | ({ kind: "um" } & UmLossOptions);
  * @returns a new scalar.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * const logits = tf.tensor2d([[2, 0], [0, 2]]);
  * umLoss(logits, tf.tensor1d([0, 0], "int32"), { kind: "um", um: 0.5 });
@@ -93,7 +95,8 @@ export function umLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, criterion: UmCr
  * @returns a new scalar.
  * @example Usage
  * ```ts
- * import { initBackend, tf } from "@lib/tf.ts";
+ * import { tf } from "@lib/tf.ts";
+ * import { initBackend } from "@lib/engine/mod.ts";
  * await initBackend({ backend: "cpu", log: null });
  * oeUniformLoss(tf.tensor2d([[0, 0]])); // log 2
  * ```

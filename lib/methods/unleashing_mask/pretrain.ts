@@ -20,7 +20,7 @@ import type { EvalSets } from "../../experiment/eval_sets.ts";
 import { scoreAll } from "../../experiment/score.ts";
 import { type EpochPoint, trainStage } from "./finetune.ts";
 import { headDataset } from "../../datasets/subset.ts";
-import { lossAndAccuracy } from "./estimate.ts";
+import { evaluateClassifier } from "../../train/classifier.ts";
 
 /** One epoch of the pretraining curve. */
 export interface PretrainPoint extends EpochPoint {
@@ -122,7 +122,7 @@ export async function pretrainClassifier(
   let bestWeights: tf.Tensor[] | null = null;
   const bestDir = runDir ? join(runDir, "best") : null;
   const onEpoch = async (p: EpochPoint) => {
-    const trainLossEval = (await lossAndAccuracy(net, trainSub, pass)).loss;
+    const trainLossEval = (await evaluateClassifier(net, trainSub, pass)).loss;
     const t = await scoreAll(net, { train: trainSub, test: testSub, ood: oodSubs }, [{ use: "energy" }, {
       use: "msp",
     }], { ...pass, seed: 0 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { ciderLoss, compactnessLoss, dispersionLoss, supConLoss } from "@lib/methods/cider/losses.ts";
 import { assertClose, literalEma, noLeak, unitRows } from "./_helpers.ts";
 

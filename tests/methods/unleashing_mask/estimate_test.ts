@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { chooseConstraint, estimateLossConstraint } from "@lib/methods/unleashing_mask/estimate.ts";
-import { lossAndAccuracy } from "@lib/methods/unleashing_mask/estimate.ts";
+import { evaluateClassifier } from "@lib/train/classifier.ts";
 import { seedEverything } from "@lib/train/seed.ts";
 import { tinyDataset, tinyNet } from "./_fixtures.ts";
 
@@ -10,7 +11,7 @@ await initBackend({ backend: "cpu", log: null });
 Deno.test("estimateLossConstraint() is the mean training CE under random masks: keep 1 = the unmasked model", async () => {
   seedEverything(0);
   const net = tinyNet(), ds = tinyDataset(40, 7);
-  const plain = await lossAndAccuracy(net, ds, { batchSize: 16 });
+  const plain = await evaluateClassifier(net, ds, { batchSize: 16 });
   const all = await estimateLossConstraint(net, ds, { keepRate: 1, draws: 2, batchSize: 16, seed: 1 });
   for (const d of [...all.draws, all.unmasked]) assert.ok(Math.abs(d - plain.loss) < 1e-5, `${d} vs ${plain.loss}`);
   assert.ok(Math.abs(all.std) < 1e-6);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { trainStage } from "@lib/methods/unleashing_mask/finetune.ts";
 import { seedEverything } from "@lib/train/seed.ts";
 import { tinyDataset, tinyNet } from "./_fixtures.ts";

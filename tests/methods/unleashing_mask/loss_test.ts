@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { crossEntropy, oeUniformLoss, umLoss, umObjective } from "@lib/methods/unleashing_mask/loss.ts";
 
 await initBackend({ backend: "cpu", log: null });

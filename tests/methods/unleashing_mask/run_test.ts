@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { checkUnleashingMaskConfig, type UnleashingMaskConfig } from "@lib/methods/unleashing_mask/config.ts";
 import { pretrainCacheDir, pretrainClassifier } from "@lib/methods/unleashing_mask/pretrain.ts";
 import { loadUmSets, runUnleashingMask, umClaims, umDetectors } from "@lib/methods/unleashing_mask/run.ts";

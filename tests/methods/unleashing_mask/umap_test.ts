@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { initBackend, tf } from "@lib/tf.ts";
+import { tf } from "@lib/tf.ts";
+import { initBackend } from "@lib/engine/mod.ts";
 import { maskedCount, SubnetConv2D, SubnetDense } from "@lib/layers/top_k_mask.ts";
 import { cloneBackbone, maskSummary, subnetBackbone } from "@lib/methods/unleashing_mask/umap.ts";
 import { createBackbone } from "@lib/backbones/mod.ts";
