@@ -5,10 +5,10 @@
  * @module
  */
 import { createBackbone } from "../../backbones/mod.ts";
-import { type EvalSets, type GridResult, loadEvalSets, runGrid, scoreAll, toRows } from "../../experiment/mod.ts";
+import { type EvalSets, evaluateModel, type GridResult, loadEvalSets, runGrid } from "../../experiment/mod.ts";
 import type { ScoreSets } from "../../experiment/score.ts";
 import { type ProjectionSample, projectionSample } from "../../report/score_views.ts";
-import { argmaxRows, type DetectorName, DETECTORS, type DetectorSpec } from "../../scores/mod.ts";
+import { type DetectorName, DETECTORS, type DetectorSpec } from "../../scores/mod.ts";
 import { seedEverything } from "../../train/seed.ts";
 import type { BaselineIdDataset, BaselinesConfig } from "./config.ts";
 import { trainClassifier, type TrainOutcome } from "../../train/classifier.ts";
@@ -81,26 +81,22 @@ export function runBaselines(
         await stage("training");
         const validation = { seed, validation: sets.test, evalBatchSize: cfg.evalBatchSize };
         const training = await trainClassifier(net, sets.train, cfg.train, validation);
-        const table = await scoreAll(net, sets, baselineDetectors(cfg, net.featureList !== undefined), {
-          batchSize: cfg.evalBatchSize,
-          seed,
-          fitLimit: cfg.fitLimit,
-          fitSeed: cfg.dataSeed,
-          onDetector: (key) => stage(key),
-        });
-        const { test, ood } = table.outputs;
-        const predictions = argmaxRows(test.logits);
         const key = { paper: BASELINES_PAPER, method: BASELINES_METHOD, label: BASELINES_LABEL, width: cfg.width };
-        const rows = toRows(
+        const { table, rows } = await evaluateModel(
+          net,
+          sets,
+          baselineDetectors(cfg, net.featureList !== undefined),
           { ...key, backbone: cfg.backbone, idDataset: setting, seed, trainSeconds: training.seconds },
-          table.scores,
           {
+            batchSize: cfg.evalBatchSize,
+            seed,
+            fitLimit: cfg.fitLimit,
+            fitSeed: cfg.dataSeed,
+            onDetector: (key) => stage(key),
             fprRules: [cfg.fprRule],
-            classification: { labels: test.labels, predictions, numClasses: net.numClasses },
-            oodGroups: sets.oodGroups,
-            scoreSeconds: table.seconds,
           },
         );
+        const { test, ood } = table.outputs;
         const result: BaselineRun = {
           training,
           scores: table.scores,

@@ -16,8 +16,8 @@ import type { Dataset, Normalization } from "../../datasets/types.ts";
 import { pixelStatistics, resolveNormalization } from "../../datasets/normalization.ts";
 import { loadEvalSets } from "../../experiment/eval_sets.ts";
 import { type GridCell, type GridResult, runGrid } from "../../experiment/grid.ts";
-import { scoreAll, type ScoreSets } from "../../experiment/score.ts";
-import { toRows } from "../../experiment/rows.ts";
+import type { ScoreSets, ScoreTable } from "../../experiment/score.ts";
+import { evaluateModel } from "../../experiment/evaluate_model.ts";
 import type { EvalSets } from "../../experiment/eval_sets.ts";
 import { accuracy } from "../../metrics/classification.ts";
 import type { DetectorSpec } from "../../scores/mod.ts";
@@ -141,11 +141,6 @@ export async function runMethod(
     });
     await stage("scoring");
     const t0 = performance.now();
-    const specs = detectorsFor(method, variant, cfg, setting);
-    const table = await scoreAll(backbone, sets, specs, { batchSize: cfg.evalBatchSize, seed });
-    const trainOut = table.outputs.train!, test = table.outputs.test;
-    const probe = trainProbe(trainOut.features, trainOut.labels, { ...cfg.probe, numClasses, seed });
-    const predictions = probePredict(probe, test.features);
     const label = displayLabel(METHOD_NAMES[method], variant);
     const key = {
       paper: CIDER_PAPER,
@@ -158,12 +153,22 @@ export async function runMethod(
       seed,
       trainSeconds: train.seconds,
     };
-    const rows = toRows(key, table.scores, {
-      fprRules: ["hendrycks", "sklearn"],
-      classification: { labels: test.labels, predictions, numClasses },
-      oodGroups: sets.oodGroups,
-      scoreSeconds: table.seconds,
-    });
+    // ID accuracy by a linear probe on the frozen penultimate features (SupCon and CIDER train no classifier).
+    const probe = ({ outputs: { train, test } }: ScoreTable) =>
+      probePredict(trainProbe(train!.features, train!.labels, { ...cfg.probe, numClasses, seed }), test.features);
+    const { table, rows, predictions } = await evaluateModel(
+      backbone,
+      sets,
+      detectorsFor(method, variant, cfg, setting),
+      key,
+      {
+        batchSize: cfg.evalBatchSize,
+        seed,
+        fprRules: ["hendrycks", "sklearn"],
+        predict: probe,
+      },
+    );
+    const trainOut = table.outputs.train!, test = table.outputs.test;
     const embedding = embeddingQuality(
       trainOut,
       test,

@@ -9,11 +9,11 @@ import type { Backbone } from "../../backbones/mod.ts";
 import { DATASETS } from "../../datasets/registry.ts";
 import { type EvalSets, loadEvalSets } from "../../experiment/eval_sets.ts";
 import { type GridResult, runGrid } from "../../experiment/grid.ts";
-import { toRows } from "../../experiment/rows.ts";
-import { scoreAll, type ScoreSets } from "../../experiment/score.ts";
+import type { ScoreSets } from "../../experiment/score.ts";
+import { evaluateModel } from "../../experiment/evaluate_model.ts";
 import type { ClaimSpec } from "../../experiment/claims.ts";
 import { displayLabel } from "../../report/results.ts";
-import { argmaxRows, type DetectorSpec, type UmMahalanobisState } from "../../scores/mod.ts";
+import { type DetectorSpec, type UmMahalanobisState } from "../../scores/mod.ts";
 import { deriveSeed, seedEverything } from "../../train/seed.ts";
 import {
   BASE_METHOD,
@@ -182,19 +182,16 @@ export async function runUnleashingMask(
       }
       try {
         await stage("scoring");
-        const table = await scoreAll(model, sets, umDetectors(cfg, variant as Variant), {
-          batchSize: cfg.evalBatchSize,
-          seed: deriveSeed(seed, "scores"),
-        });
         const { name: backbone, width } = cfg.backbone, label = displayLabel(METHOD_LABELS[method], variant);
         const trainSeconds = result.stage?.seconds ?? prepared.pretrain.seconds;
         const key = { paper: UM_PAPER, method, variant, label, backbone, width, idDataset: cfg.idDataset, seed };
-        const predictions = argmaxRows(table.outputs.test.logits), numClasses = sets.test.classes.length;
-        const rows = toRows({ ...key, selection: cfg.pretrain.selection, trainSeconds }, table.scores, {
-          fprRules: [cfg.fprRule],
-          classification: { labels: sets.test.labels, predictions, numClasses },
-          scoreSeconds: table.seconds,
-        });
+        const { table, rows } = await evaluateModel(
+          model,
+          sets,
+          umDetectors(cfg, variant as Variant),
+          { ...key, selection: cfg.pretrain.selection, trainSeconds },
+          { batchSize: cfg.evalBatchSize, seed: deriveSeed(seed, "scores"), fprRules: [cfg.fprRule] },
+        );
         const maha = table.states.mahalanobis as UmMahalanobisState | undefined;
         return {
           rows,
