@@ -77,9 +77,8 @@ export function cholesky(a: Float64Array, n: number): Float64Array | null {
   return l;
 }
 
-/** A⁻¹ = L⁻ᵀ·L⁻¹ from the Cholesky factor L of an SPD matrix (symmetric result). */
-export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
-  // W = L⁻¹ (lower triangular), by forward substitution one column at a time.
+/** W = L⁻¹ of a lower-triangular n×n L (lower triangular), by forward substitution one column at a time. */
+export function lowerTriangularInverse(l: Float64Array, n: number): Float64Array {
   const w = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
     w[j * n + j] = 1 / l[j * n + j]!;
@@ -89,6 +88,12 @@ export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
       w[i * n + j] = -t / l[i * n + i]!;
     }
   }
+  return w;
+}
+
+/** A⁻¹ = L⁻ᵀ·L⁻¹ from the Cholesky factor L of an SPD matrix (symmetric result). */
+export function inverseFromCholesky(l: Float64Array, n: number): Float64Array {
+  const w = lowerTriangularInverse(l, n);
   // P = Wᵀ·W: P_ij = Σ_{k ≥ max(i, j)} W_ki · W_kj.
   const p = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
