@@ -5,7 +5,8 @@
  *
  * y = x / max(‖x‖₂, ε) along `axis` (PyTorch `torch.nn.functional.normalize`, p = 2, ε = 1e-12), computed as
  * x / √max(Σx², ε²), which has the same value and a finite gradient at x = 0. The `"add"` guard computes
- * x / (‖x‖₂ + ε) instead, CIDER's `normalizer` for the KNN bank and queries (ε = 1e-10 there); this is the one
+ * x / (‖x‖₂ + ε) instead, the KNN paper's `normalizer` (deeplearning-wisc/knn-ood `run_cifar.py` l.34, ε = 1e-10;
+ * CIDER's `eval_ood.py` takes F.normalize'd features, equal to ~1e-10 relative at these norms); this is the one
  * L2 normalisation of tensors in the library (`normalizeRows` in `lib/scores/matrix.ts` is its plain-array twin).
  * @see {@link https://pytorch.org/docs/stable/generated/torch.nn.functional.normalize.html | F.normalize}
  * @module
@@ -14,7 +15,7 @@ import { tf } from "../tf.ts";
 
 /**
  * How ε keeps the division finite: `"clamp"` divides by max(‖x‖₂, ε) (PyTorch `F.normalize`), `"add"` by
- * ‖x‖₂ + ε (CIDER's `normalizer`, KNN).
+ * ‖x‖₂ + ε (the KNN paper's `normalizer`).
  */
 export type L2Guard = "clamp" | "add";
 

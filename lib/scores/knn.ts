@@ -9,7 +9,7 @@ import type { Labels } from "./types.ts";
 import { type Detector, needOutput, trainOutputs } from "./detector.ts";
 import { firstRows, fitMatrix, scoreMatrix } from "./matrix.ts";
 
-/** Added to the norm before dividing, as CIDER's `normalizer` (x / (‖x‖ + 1e-10)). */
+/** Added to the norm before dividing, as the KNN paper's `normalizer` (knn-ood `run_cifar.py`: x / (‖x‖ + 1e-10)). */
 export const KNN_NORM_EPS = 1e-10;
 
 /** Options of {@linkcode fitKnn}. */
@@ -83,7 +83,7 @@ export function fitKnn(features: tf.Tensor2D, _labels?: Labels | null, opts: Knn
   return { kind: "knn", dim: d, size: n, k, bank };
 }
 
-/** z = h / (‖h‖₂ + 1e-10) per row (the one L2 normalisation, with CIDER's additive ε). Call inside `tf.tidy`. */
+/** z = h / (‖h‖₂ + 1e-10) per row (the one L2 normalisation, with the KNN paper's additive ε). Call inside `tf.tidy`. */
 function unitRows(h: tf.Tensor2D): tf.Tensor2D {
   return l2Normalize(h, 1, KNN_NORM_EPS, "add");
 }

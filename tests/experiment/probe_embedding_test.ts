@@ -52,7 +52,7 @@ Deno.test("embeddingQuality() measures prototype angles, sample-to-prototype ang
   assertClose(classPrototypes(train.features, train.labels, 2), [1, 0, 0, 0, 1, 0], 1e-12, "prototypes");
 });
 
-Deno.test("normalizeRows() and pixelStatistics() are CIDER's normaliser and the per-channel pixel moments", () => {
+Deno.test("normalizeRows() and pixelStatistics() are the KNN normaliser h/(‖h‖ + 1e-10) and the per-channel pixel moments", () => {
   assertClose(normalizeRows(matrix([[3, 4], [0, 0]])).data, [0.6, 0.8, 0, 0], 1e-6, "rows");
   const ds = {
     name: "x",
