@@ -4,6 +4,13 @@
  * @module
  */
 
+/** The JSON state of a {@linkcode ClassMeanTracker} (checkpoints). */
+export interface ClassMeanTrackerState {
+  means: number[][];
+  sums: number[][];
+  counts: number[];
+}
+
 /**
  * Accumulates, over one epoch's training steps, the per-class sums of the detached sampled z (the reference's
  * `class_temp_means` and `class_counts`, `models/vae.py` l. 252, 254), and turns them into the class means m_c
@@ -58,6 +65,28 @@ export class ClassMeanTracker {
       this.#counts[c] = 0;
     }
     return this.means.map((m) => Array.from(m));
+  }
+
+  /** The whole state (means, the running epoch's sums and counts) as JSON, e.g. for a training checkpoint. */
+  getState(): ClassMeanTrackerState {
+    return {
+      means: this.means.map((m) => Array.from(m)),
+      sums: this.#sums.map((s) => Array.from(s)),
+      counts: this.#counts.slice(),
+    };
+  }
+
+  /** Restores a state from {@linkcode ClassMeanTracker.getState} (same K and D). */
+  setState(state: ClassMeanTrackerState): void {
+    const k = this.numClasses, d = this.dim;
+    const ok = (rows: unknown) =>
+      Array.isArray(rows) && rows.length === k && rows.every((r) => Array.isArray(r) && r.length === d);
+    if (!ok(state.means) || !ok(state.sums) || state.counts?.length !== k) {
+      throw new Error(`ClassMeanTracker.setState: not a state of ${k} classes × ${d} dimensions`);
+    }
+    this.means = state.means.map((m) => Float64Array.from(m));
+    this.#sums = state.sums.map((s) => Float64Array.from(s));
+    this.#counts = state.counts.slice();
   }
 
   /** The current means as one row-major float32 [K·D] array (e.g. for `tf.tensor2d(…, [K, D])`). */
