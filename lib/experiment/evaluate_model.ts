@@ -1,12 +1,13 @@
 /**
  * One trained model's evaluation in one call: the scoring pass over a list of detector specs, then its result
- * rows, with the setting's near/far groups, the seconds of each score, and the ID classification (argmax of the
- * logits unless the method classifies otherwise, e.g. with a linear probe).
+ * rows, with the setting's near/far groups, the seconds of each score, and the closed-set predictions of the ID
+ * and OOD images (argmax of the logits unless the method classifies otherwise, e.g. with a linear probe).
  * @module
  */
 import type { ResultRow } from "../report/results.ts";
 import type { DetectorSpec } from "../scores/mod.ts";
 import { argmaxRows } from "../scores/matrix.ts";
+import type { NetOutputs } from "../scores/detector.ts";
 import type { EvalSets } from "./eval_sets.ts";
 import type { ExtractableModel } from "./outputs.ts";
 import { type RunKey, toRows } from "./rows.ts";
@@ -16,8 +17,12 @@ import { scoreAll, type ScoreAllOptions, type ScoreTable } from "./score.ts";
 export interface EvaluateModelOptions extends ScoreAllOptions {
   /** FPR@95 rules, one row per rule (the paper's first). */
   fprRules: NonNullable<Parameters<typeof toRows>[2]>["fprRules"];
-  /** The predicted ID test classes; default the argmax of the test logits. */
-  predict?: (table: ScoreTable) => Int32Array;
+  /**
+   * The method's closed-set classifier, built from the scoring pass (e.g. a linear probe fitted on the training
+   * outputs): outputs of a set → predicted classes. Default: the argmax of the logits. It predicts the ID test set
+   * (ID accuracy) and every OOD set (open-set macro-F1).
+   */
+  classifier?: (table: ScoreTable) => (outputs: NetOutputs) => Int32Array;
 }
 
 /**
@@ -35,13 +40,15 @@ export async function evaluateModel(
   key: RunKey,
   opts: EvaluateModelOptions,
 ): Promise<{ table: ScoreTable; rows: ResultRow[]; predictions: Int32Array }> {
-  const { fprRules, predict, ...pass } = opts;
+  const { fprRules, classifier, ...pass } = opts;
   const table = await scoreAll(model, sets, specs, pass);
   const test = table.outputs.test;
-  const predictions = predict ? predict(table) : argmaxRows(test.logits);
+  const classify = classifier ? classifier(table) : (o: NetOutputs) => argmaxRows(o.logits);
+  const predictions = classify(test);
+  const oodPredictions = Object.fromEntries(Object.entries(table.outputs.ood).map(([k, o]) => [k, classify(o)]));
   const rows = toRows(key, table.scores, {
     fprRules,
-    classification: { labels: test.labels, predictions, numClasses: sets.test.classes.length },
+    classification: { labels: test.labels, predictions, numClasses: sets.test.classes.length, oodPredictions },
     oodGroups: sets.oodGroups,
     scoreSeconds: table.seconds,
   });

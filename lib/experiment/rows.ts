@@ -17,6 +17,11 @@ export interface IdClassification {
   predictions: ArrayLike<number>;
   /** Known classes K (the OOD class of the open-set metrics is K). */
   numClasses: number;
+  /**
+   * The method's predicted class of every image of each OOD set (in set order): an OOD image accepted as ID counts
+   * as a false positive of the class it is predicted as. Without them `macroF1` is null.
+   */
+  oodPredictions?: Readonly<Record<string, ArrayLike<number>>>;
 }
 
 /** Options of {@linkcode toRows}. */
@@ -42,23 +47,31 @@ export function tprThreshold(id: ArrayLike<number>, tpr = 0.95): number {
 }
 
 /**
- * Open-set metrics of one (score, OOD set): ID images are predicted as their class when their score is at least
- * the 95 %-TPR threshold, else as class K; OOD images are correct when predicted K. Macro-F1 averages the K + 1
- * per-class F1 scores (VMDLS's and CMG's open-set protocol). Scores of input-space detectors may cover only the
- * first images of the ID set: the labels are cut to match.
+ * Open-set metrics of one (score, OOD set): every image is predicted as its closed-set class when its score is at
+ * least the 95 %-TPR threshold, else as class K; ID images are correct when predicted as their label, OOD images
+ * when predicted K. Macro-F1 averages the K + 1 per-class F1 scores (VMDLS's and CMG's open-set protocol; an
+ * accepted OOD image is a false positive of its predicted class, as in VMDLS's `models/vae.py`); it needs the OOD
+ * images' predicted classes (`oodPredictions`, else null). Scores of input-space detectors may cover only the
+ * first images of a set: labels and predictions are cut to match.
  */
 export function openSetMetrics(
   id: ArrayLike<number>,
   ood: ArrayLike<number>,
   c: IdClassification,
-): { macroF1: number; openSetAccuracy: number } {
-  const n = id.length, K = c.numClasses;
+  oodPredictions?: ArrayLike<number>,
+): { macroF1: number | null; openSetAccuracy: number } {
+  const n = id.length, m = ood.length, K = c.numClasses;
   const tau = tprThreshold(id);
   const idPred = openSetPredictions(Array.from(c.predictions).slice(0, n), id, tau, K);
-  const oodPred = openSetPredictions(new Int32Array(ood.length), ood, tau, K);
-  const yTrue = Int32Array.from([...Array.from(c.labels).slice(0, n), ...new Array<number>(ood.length).fill(K)]);
+  // Which known class an accepted OOD image gets does not change accuracy (it is wrong either way).
+  const oodKnown = oodPredictions ? Array.from(oodPredictions).slice(0, m) : new Int32Array(m);
+  const oodPred = openSetPredictions(oodKnown, ood, tau, K);
+  const yTrue = Int32Array.from([...Array.from(c.labels).slice(0, n), ...new Array<number>(m).fill(K)]);
   const yPred = Int32Array.from([...idPred, ...oodPred]);
-  return { macroF1: macroF1(yTrue, yPred, { numClasses: K + 1 }), openSetAccuracy: accuracy(yTrue, yPred) };
+  return {
+    macroF1: oodPredictions ? macroF1(yTrue, yPred, { numClasses: K + 1 }) : null,
+    openSetAccuracy: accuracy(yTrue, yPred),
+  };
 }
 
 /**
@@ -80,7 +93,7 @@ export function toRows(
   const rows: ResultRow[] = [];
   for (const [score, sets] of Object.entries(scores)) {
     for (const [oodDataset, ood] of Object.entries(sets.ood)) {
-      const openSet = c ? openSetMetrics(sets.id, ood, c) : undefined;
+      const openSet = c ? openSetMetrics(sets.id, ood, c, c.oodPredictions?.[oodDataset]) : undefined;
       for (const fprRule of rules) {
         const r = evaluate(sets.id, ood, { fprRule, ...(c ? { idClassification: c } : {}) });
         rows.push(resultRow(

@@ -24,7 +24,12 @@ Deno.test("evaluateModel() equals scoreAll() then toRows() with argmax predictio
   assert.deepEqual(out.predictions, predictions);
   const expected = toRows(key, table.scores, {
     fprRules: ["sklearn", "hendrycks"],
-    classification: { labels: table.outputs.test.labels, predictions, numClasses: sets.test.classes.length },
+    classification: {
+      labels: table.outputs.test.labels,
+      predictions,
+      numClasses: sets.test.classes.length,
+      oodPredictions: { unseen: argmaxRows(table.outputs.ood.unseen!.logits) },
+    },
     oodGroups: sets.oodGroups,
   });
   const strip = (rows: typeof expected) => rows.map(({ scoreSeconds: _s, ...r }) => r);
@@ -43,7 +48,7 @@ Deno.test("evaluateModel() takes the method's own ID predictions (e.g. a linear 
     batchSize: 16,
     seed: 0,
     fprRules: ["sklearn"],
-    predict: (t) => wrong(t.outputs.test.labels),
+    classifier: () => (o) => wrong(o.labels),
   });
   assert.deepEqual(out.predictions, wrong(sets.test.labels));
   assert.equal(out.rows[0]!.idAccuracy, 0, "accuracy comes from the given predictions");

@@ -10,7 +10,12 @@ Deno.test("toRows() is one row per score, OOD set and FPR rule, with hand-comput
     msp: { id: Float32Array.of(0.9, 0.8, 0.4), ood: { a: Float32Array.of(0.5, 0.1), b: Float32Array.of(0, 0.1) } },
     knn: { id: Float32Array.of(-1, -2, -3), ood: { a: Float32Array.of(-1, -2, -3) } },
   };
-  const classification = { labels: [1, 2, 3], predictions: [1, 2, 0], numClasses: 4 };
+  const classification = {
+    labels: [1, 2, 3],
+    predictions: [1, 2, 0],
+    numClasses: 4,
+    oodPredictions: { a: [0, 1, 2], b: [3, 3] },
+  };
   const rows = toRows(key, scores, { classification, oodGroups: { b: "near" }, scoreSeconds: { msp: 1.5 } });
   assert.deepEqual(rows.map((r) => [r.score, r.oodDataset, r.oodGroup]), [
     ["msp", "a", "far"],
@@ -64,13 +69,22 @@ Deno.test("openSetMetrics() on a hand-computed example: ID below the 95 %-TPR th
   const labels = id.map((_, i) => (i < 10 ? 0 : 1));
   const predictions = labels.map((l, i) => (i === 19 ? 0 : l));
   // OOD 3 and 25 are accepted (predicted class 0), 0.5 and 1.5 rejected (class K = 2).
-  const m = openSetMetrics(id, [0.5, 3, 1.5, 25], { labels, predictions, numClasses: 2 });
+  const c = { labels, predictions, numClasses: 2 };
+  const m = openSetMetrics(id, [0.5, 3, 1.5, 25], c, [0, 0, 0, 0]);
   // Correct: ID 1..9 and 10..18 (18), OOD 0.5 and 1.5 (2) → 20 / 24.
   assert.ok(Math.abs(m.openSetAccuracy - 20 / 24) < 1e-12, `${m.openSetAccuracy}`);
   // F1: class 0 = 2·9/(12 + 10), class 1 = 2·9/(9 + 10), class K = 2·2/(3 + 4).
   const f1 = (9 / 11 + 18 / 19 + 4 / 7) / 3;
-  assert.ok(Math.abs(m.macroF1 - f1) < 1e-12, `${m.macroF1} vs ${f1}`);
+  assert.ok(Math.abs(m.macroF1! - f1) < 1e-12, `${m.macroF1} vs ${f1}`);
+  // The accepted OOD images predicted as class 1 instead: class 0 = 2·9/(10 + 10), class 1 = 2·9/(11 + 10).
+  const asOne = openSetMetrics(id, [0.5, 3, 1.5, 25], c, [1, 1, 1, 1]);
+  assert.ok(Math.abs(asOne.macroF1! - (0.9 + 6 / 7 + 4 / 7) / 3) < 1e-12, `${asOne.macroF1}`);
+  assert.equal(asOne.openSetAccuracy, m.openSetAccuracy, "which known class an accepted OOD image gets is irrelevant");
+  // Without the OOD images' classes there is no macro-F1 (accuracy does not need them).
+  const noClasses = openSetMetrics(id, [0.5, 3, 1.5, 25], c);
+  assert.equal(noClasses.macroF1, null);
+  assert.equal(noClasses.openSetAccuracy, m.openSetAccuracy);
   // Input-space scores may cover only the first images: the labels are cut to match.
-  const cut = openSetMetrics(id.slice(0, 5), [0], { labels, predictions, numClasses: 2 });
+  const cut = openSetMetrics(id.slice(0, 5), [0], c, [1, 1, 1]);
   assert.equal(cut.openSetAccuracy, 1);
 });

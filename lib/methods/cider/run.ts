@@ -20,7 +20,7 @@ import type { ScoreSets, ScoreTable } from "../../experiment/score.ts";
 import { evaluateModel } from "../../experiment/evaluate_model.ts";
 import type { EvalSets } from "../../experiment/eval_sets.ts";
 import { accuracy } from "../../metrics/classification.ts";
-import type { DetectorSpec } from "../../scores/mod.ts";
+import type { DetectorSpec, NetOutputs } from "../../scores/mod.ts";
 import { argmaxRows } from "../../scores/matrix.ts";
 import { displayLabel, REPO_ROOT, type ResultRow } from "../../report/results.ts";
 import { seedEverything } from "../../train/seed.ts";
@@ -154,8 +154,10 @@ export async function runMethod(
       trainSeconds: train.seconds,
     };
     // ID accuracy by a linear probe on the frozen penultimate features (SupCon and CIDER train no classifier).
-    const probe = ({ outputs: { train, test } }: ScoreTable) =>
-      probePredict(trainProbe(train!.features, train!.labels, { ...cfg.probe, numClasses, seed }), test.features);
+    const probe = ({ outputs: { train } }: ScoreTable) => {
+      const p = trainProbe(train!.features, train!.labels, { ...cfg.probe, numClasses, seed });
+      return (o: NetOutputs) => probePredict(p, o.features);
+    };
     const { table, rows, predictions } = await evaluateModel(
       backbone,
       sets,
@@ -165,7 +167,7 @@ export async function runMethod(
         batchSize: cfg.evalBatchSize,
         seed,
         fprRules: ["hendrycks", "sklearn"],
-        predict: probe,
+        classifier: probe,
       },
     );
     const trainOut = table.outputs.train!, test = table.outputs.test;

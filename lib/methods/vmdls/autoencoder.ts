@@ -165,7 +165,11 @@ export async function trainAutoencoder(
   opts: TrainAutoencoderOptions,
 ): Promise<AutoencoderOutcome> {
   const t0 = performance.now();
-  const source = datasetSource(train, { batchSize: recipe.batchSize, normalization: ae.normalization, seed: opts.seed });
+  const source = datasetSource(train, {
+    batchSize: recipe.batchSize,
+    normalization: ae.normalization,
+    seed: opts.seed,
+  });
   const optimizer = new Adam(trainableVariables(ae.model), { lr: recipe.lr });
   let losses: number[] = [];
   try {

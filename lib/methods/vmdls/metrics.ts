@@ -47,7 +47,8 @@ export const VMDLS_GRID_POINTS = 100_000;
 /**
  * The reference's ROC thresholds, ascending: `np.flip(np.geomspace(max, min, num))` (`models/vae.py` l. 470),
  * computed as NumPy does (signs folded out when both are negative, `10 ** linspace(log10|max|, log10|min|)`, both
- * endpoints set exactly), equal to NumPy's up to the last bit of `pow`/`log10`.
+ * endpoints set exactly). Against NumPy 2.4.6, ≈ 5 % of the interior points differ by one ulp (`pow`), which moves
+ * no float32 score across a threshold in practice.
  * @param min Smallest score; `max` the largest; both non-zero and of one sign (NumPy returns NaNs otherwise).
  * @param num Points, ≥ 2.
  * @example Usage
@@ -116,7 +117,9 @@ export function vmdlsRocMetrics(
   const id = toFloat64(set.id.scores, "id scores"), ood = toFloat64(set.ood.scores, "ood scores");
   const { predictions, labels } = set.id;
   if (predictions.length !== id.length || labels.length !== id.length) {
-    throw new Error(`vmdlsRocMetrics: ${id.length} ID scores, ${predictions.length} predictions, ${labels.length} labels`);
+    throw new Error(
+      `vmdlsRocMetrics: ${id.length} ID scores, ${predictions.length} predictions, ${labels.length} labels`,
+    );
   }
   const correct = sortFloat64(id.filter((_, i) => predictions[i] === labels[i]));
   let min = Infinity, max = -Infinity;
@@ -156,8 +159,10 @@ export const VMDLS_F1_THRESHOLDS: Float64Array = Float64Array.from({ length: 100
 function openSet(set: VmdlsEvalSet, tau: number): { yTrue: Int32Array; yPred: Int32Array } {
   const K = set.numClasses, nId = set.id.scores.length, nOod = set.ood.scores.length;
   if (set.id.labels.length !== nId || set.ood.predictions.length !== nOod) {
-    throw new Error(`vmdls macro-F1: ${nId} ID scores / ${set.id.labels.length} labels, ${nOod} OOD scores / ` +
-      `${set.ood.predictions.length} predictions`);
+    throw new Error(
+      `vmdls macro-F1: ${nId} ID scores / ${set.id.labels.length} labels, ${nOod} OOD scores / ` +
+        `${set.ood.predictions.length} predictions`,
+    );
   }
   const yTrue = new Int32Array(nId + nOod).fill(K), yPred = new Int32Array(nId + nOod);
   yTrue.set(set.id.labels);

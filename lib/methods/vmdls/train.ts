@@ -159,12 +159,10 @@ export function vmdlsBatchSource(
   let streams = { augment: new Rng(0), eps: new Rng(0) };
   let restored: Record<string, RngState> | null = null;
   const pixels = (idx: number[], rng: Rng) =>
-    opts.augment.length
-      ? augmentBatch(train.images, train.shape, idx, opts.augment, rng)
-      : {
-        images: gatherBatch(train, idx).images,
-        shape: [idx.length, train.shape[1], train.shape[2], train.shape[3]] as const,
-      };
+    opts.augment.length ? augmentBatch(train.images, train.shape, idx, opts.augment, rng) : {
+      images: gatherBatch(train, idx).images,
+      shape: [idx.length, train.shape[1], train.shape[2], train.shape[3]] as const,
+    };
   return {
     length: () => count,
     *epoch(epoch: number, skip: number) {

@@ -18,7 +18,7 @@ import type { DetectorContext } from "@lib/scores/detector.ts";
 import { extractOutputs } from "@lib/experiment/outputs.ts";
 import { assertClose, clusterSets, extractableStub } from "../../scores/_fixtures.ts";
 
-await initBackend({ backend: "cpu", log: null });
+await initBackend({ backend: "wasm", log: null });
 
 Deno.test("mnistAutoencoder: the reference's MNIST_AE layer by layer (1 536 033 parameters), 28×28×1 → 28×28×1, no leaks", () => {
   seedEverything(0);

@@ -11,6 +11,7 @@ import {
   vmdlsThresholdGrid,
 } from "@lib/methods/vmdls/metrics.ts";
 import { assertClose } from "../../scores/_fixtures.ts";
+import { GOLDEN, GOLDEN_ID, GOLDEN_OOD } from "../../metrics/_fixtures.ts";
 
 /** An evaluation set whose ID images are all classified correctly as class 0 (one known class). */
 function allCorrect(id: number[], ood: number[]): VmdlsEvalSet {
@@ -78,29 +79,26 @@ Deno.test("vmdlsRocMetrics: FPR95, grid ROC-AUC and CAUROC hand-computed on a 4-
   assert.throws(() => vmdlsRocMetrics(allCorrect([-1, 2], [-3])), /one sign/);
 });
 
-// papers.md §1.6 golden vectors: AUROC 0.816, FPR95 first-≥ 0.56.
-const GOLDEN_ID = [0.95, 0.91, 0.90, 0.88, 0.85, 0.85, 0.80, 0.78, 0.75, 0.72, 0.70, 0.66, 0.64, 0.60, 0.55, 0.50, 0.45, 0.40, 0.35, 0.20];
-const GOLDEN_OOD = [0.85, 0.80, 0.70, 0.65, 0.60, 0.60, 0.55, 0.50, 0.48, 0.45, 0.42, 0.40, 0.38, 0.35, 0.33, 0.30, 0.30, 0.28, 0.25, 0.22, 0.20, 0.18, 0.15, 0.10, 0.05];
-
 Deno.test("vmdlsRocMetrics: on the 100 000-point grid, agrees with lib/metrics where the definitions coincide", () => {
   const m = vmdlsRocMetrics(allCorrect(GOLDEN_ID, GOLDEN_OOD));
   assert.equal(m.curve.thresholds.length, 100_000);
   // The grid separates every pair of distinct scores and the top score is ID-only: the grid's FPR95 is the
   // first-≥ rule's, its trapezoid is the Mann–Whitney AUROC (ties ½), and CAUROC with every ID image correct is
   // P(s_ID > s_OOD) — ties count 0.
-  assert.equal(fprAtTpr(GOLDEN_ID, GOLDEN_OOD, { rule: "sklearn" }), 0.56);
-  assert.equal(m.fpr95, 0.56);
+  // papers.md §1.6 golden vectors.
+  assert.equal(fprAtTpr(GOLDEN_ID, GOLDEN_OOD, { rule: "sklearn" }), GOLDEN.fpr95Sklearn);
+  assert.equal(m.fpr95, GOLDEN.fpr95Sklearn);
   assert.equal(m.tprAt95, 0.95);
   assert.ok(m.threshold95 <= 0.35 && m.threshold95 > 0.33);
-  assert.ok(Math.abs(m.auroc - 0.816) < 1e-12, `${m.auroc}`);
-  assert.ok(Math.abs(auroc(GOLDEN_ID, GOLDEN_OOD) - 0.816) < 1e-12);
+  assert.ok(Math.abs(m.auroc - GOLDEN.auroc) < 1e-12, `${m.auroc}`);
+  assert.ok(Math.abs(auroc(GOLDEN_ID, GOLDEN_OOD) - GOLDEN.auroc) < 1e-12);
   let greater = 0;
   for (const a of GOLDEN_ID) for (const b of GOLDEN_OOD) greater += a > b ? 1 : 0;
   assert.ok(Math.abs(m.cauroc - greater / (GOLDEN_ID.length * GOLDEN_OOD.length)) < 1e-12, `${m.cauroc}`);
   // The same scores shifted below 0 (VMDLS's range) give the same metrics on their own grid.
   const neg = vmdlsRocMetrics(allCorrect(GOLDEN_ID.map((s) => s - 2), GOLDEN_OOD.map((s) => s - 2)));
-  assert.equal(neg.fpr95, 0.56);
-  assert.ok(Math.abs(neg.auroc - 0.816) < 1e-12);
+  assert.equal(neg.fpr95, GOLDEN.fpr95Sklearn);
+  assert.ok(Math.abs(neg.auroc - GOLDEN.auroc) < 1e-12);
 });
 
 Deno.test("vmdlsBestMacroF1: the best macro-F1 over τ = −1 … −1000 on the test set, first best wins", () => {

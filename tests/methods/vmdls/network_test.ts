@@ -5,7 +5,8 @@ import { Rng } from "@lib/data/rng.ts";
 import { createBackbone } from "@lib/backbones/mod.ts";
 import { seedEverything, unseed } from "@lib/train/mod.ts";
 import { reparameterize, vmdlsNet } from "@lib/methods/vmdls/network.ts";
-import { assertClose } from "../../experiment/_fixtures.ts";
+import { extractOutputs } from "@lib/experiment/outputs.ts";
+import { assertClose, toyDataset } from "../../experiment/_fixtures.ts";
 
 await initBackend({ backend: "cpu", log: null });
 
@@ -20,7 +21,8 @@ function toyNet(seed = 0) {
   }
 }
 
-const input = (n: number) => tf.tensor4d(Float32Array.from({ length: n * 64 }, (_, i) => Math.sin(i * 0.37)), [n, 8, 8, 1]);
+const input = (n: number) =>
+  tf.tensor4d(Float32Array.from({ length: n * 64 }, (_, i) => Math.sin(i * 0.37)), [n, 8, 8, 1]);
 
 Deno.test("vmdlsNet: the reference's 832-d mnist-conv ensemble at width 1, heads D → μ, log σ²", () => {
   const bb = createBackbone("mnist_conv", { numClasses: 10 });
@@ -62,10 +64,15 @@ Deno.test("vmdlsNet: output shapes, featureList = [stages…, g, μ], NCM logits
     assertClose(list[3]!.dataSync(), g.dataSync(), 1e-6, "featureList[3] = g");
     assertClose(list[4]!.dataSync(), m.dataSync(), 1e-6, "featureList[4] = μ");
     assertClose(headLogits.dataSync(), logits.dataSync(), 1e-5, "head(features) = logits");
-    assertClose(logits.dataSync(), new Array(6).fill(0).map((_, i) => {
-      const r = Math.floor(i / 2);
-      return -0.5 * Array.from(m.dataSync().slice(r * 4, r * 4 + 4)).reduce((s, v) => s + v * v, 0);
-    }), 1e-5, "class means 0: −½‖μ‖²");
+    assertClose(
+      logits.dataSync(),
+      new Array(6).fill(0).map((_, i) => {
+        const r = Math.floor(i / 2);
+        return -0.5 * Array.from(m.dataSync().slice(r * 4, r * 4 + 4)).reduce((s, v) => s + v * v, 0);
+      }),
+      1e-5,
+      "class means 0: −½‖μ‖²",
+    );
     net.setClassMeans([1, 0, 0, 0, 0, -1, 0, 2]);
     const l2 = net.logits(x), md = m.dataSync(), cm = [[1, 0, 0, 0], [0, -1, 0, 2]];
     const expected = [0, 1, 2].flatMap((r) =>
@@ -112,5 +119,23 @@ Deno.test("reparameterize: z = μ + exp(½ log σ²)·ε; moments on a seed; det
     assert.throws(() => tf.tidy(() => reparameterize(mu, tf.zeros([2, 2]), new Rng(0))), /log σ²/);
   } finally {
     tf.dispose([mu, logVar]);
+  }
+});
+
+Deno.test("vmdlsNet: the experiment layer extracts its logits, features and feature ensemble", async () => {
+  const net = toyNet();
+  try {
+    const ds = toyDataset(7, 5);
+    const before = tf.memory().numTensors;
+    const out = await extractOutputs(net, ds, { batchSize: 4, featureList: true });
+    assert.equal(tf.memory().numTensors, before, "tensors leaked");
+    assert.equal(out.n, 7);
+    assert.equal(out.logits.dim, 2);
+    assert.equal(out.features.dim, 50);
+    assert.deepEqual(out.featureList!.map((m) => m.dim), [...net.featureListDims]);
+    assert.deepEqual(out.featureList![3]!.data, out.features.data, "the ensemble's g is the features");
+  } finally {
+    net.dispose();
+    net.model.dispose();
   }
 });
