@@ -140,15 +140,16 @@ Deno.test("vmdlsCleanMacroF1: τ at 95 % TPR on held-out scores, macro-F1 over K
   const clean = vmdlsCleanMacroF1(set, heldOut);
   assert.equal(clean.threshold, -19);
   assert.ok(Math.abs(clean.macroF1 - 0.5) < 1e-15);
-  // Agreement with the result rows' open-set macro-F1 (τ from the ID test scores, accepted OOD as class 0) when
-  // the held-out scores are the test scores and the OOD images are predicted class 0.
+  // Agreement with the result rows' open-set macro-F1 (τ from the ID test scores; an accepted OOD image is a false
+  // positive of its predicted class, as here) when the held-out scores are the test scores.
   const rng = (i: number) => -1 - ((i * 7919) % 97) / 7;
   const id = Array.from({ length: 40 }, (_, i) => rng(i)), ood = Array.from({ length: 30 }, (_, i) => rng(i + 40) - 3);
   const labels = id.map((_, i) => i % 3), predictions = id.map((_, i) => (i % 5 === 0 ? (i + 1) % 3 : i % 3));
-  const rows = openSetMetrics(id, ood, { labels, predictions, numClasses: 3 });
+  const oodPredictions = ood.map((_, i) => (i * 2) % 3);
+  const rows = openSetMetrics(id, ood, { labels, predictions, numClasses: 3 }, oodPredictions);
   const ours = vmdlsCleanMacroF1({
     id: { scores: id, predictions, labels },
-    ood: { scores: ood, predictions: new Int32Array(30) },
+    ood: { scores: ood, predictions: oodPredictions },
     numClasses: 3,
   }, id);
   assert.equal(ours.macroF1, rows.macroF1);
