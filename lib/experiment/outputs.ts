@@ -4,10 +4,10 @@
  * these without running the network again (pytorch-ood's `fit_features` / `predict_features` split; C1).
  * @module
  */
-import { tf } from "../tf.ts";
+import type { tf } from "../tf.ts";
 import type { Dataset } from "../datasets/types.ts";
 import { headDataset } from "../datasets/subset.ts";
-import { tensorBatches } from "../data/tensors.ts";
+import { collectRows } from "../scores/on_images.ts";
 import type { DetectorModel, NetOutputs } from "../scores/detector.ts";
 
 /** What extraction needs of a network (every `Backbone` satisfies it). */
@@ -50,33 +50,20 @@ export async function extractOutputs(
   const fl = model.featureList?.bind(model);
   if (withList && !fl) throw new Error(`extractOutputs: ${model.name ?? "the model"} has no featureList`);
   const src = headDataset(ds, opts.limit);
-  const n = src.shape[0];
-  const C = model.numClasses, D = model.featureDim;
-  const logits = new Float32Array(n * C), features = new Float32Array(n * D);
-  const dims = withList ? [...(model.featureListDims ?? [])] : [];
-  const lists = dims.map((d) => new Float32Array(n * d));
-  let row = 0;
-  for (const { x, y } of tensorBatches(src, { batchSize: opts.batchSize ?? 500, normalization: model.normalization })) {
-    const b = x.shape[0];
-    const outs = tf.tidy(() => {
+  const dims = [model.featureDim, model.numClasses, ...(withList ? model.featureListDims ?? [] : [])];
+  const [features, logits, ...featureList] = await collectRows(
+    src,
+    { batchSize: opts.batchSize ?? 500, normalization: model.normalization, dims },
+    (x) => {
       const f = model.features(x);
       return [f, model.head(f), ...(withList ? fl!(x) : [])];
-    });
-    try {
-      const [f, l, ...layers] = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-      features.set(f!, row * D);
-      logits.set(l!, row * C);
-      layers.forEach((v, i) => lists[i]!.set(v, row * dims[i]!));
-    } finally {
-      tf.dispose([x, y, ...outs]);
-    }
-    row += b;
-  }
+    },
+  );
   return {
-    n,
-    logits: { data: logits, dim: C },
-    features: { data: features, dim: D },
-    ...(withList ? { featureList: lists.map((data, i) => ({ data, dim: dims[i]! })) } : {}),
+    n: src.shape[0],
+    logits: logits!,
+    features: features!,
+    ...(withList ? { featureList } : {}),
     labels: src.labels.slice(),
   };
 }

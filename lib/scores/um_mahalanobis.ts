@@ -16,7 +16,8 @@ import { fitMahalanobis, type MahalanobisState } from "./mahalanobis.ts";
 import { mahalanobisEnsembleFromInput } from "./mahalanobis_ensemble.ts";
 import { type LogisticModel, logisticRegressionCV, logit, sigmoid } from "./_logistic.ts";
 import type { Detector, DetectorContext, DetectorModel } from "./detector.ts";
-import { scoreImages } from "./on_images.ts";
+import { collectRows, scoreImages } from "./on_images.ts";
+import { fitMatrix } from "./matrix.ts";
 
 /** Options of the `umMahalanobis` detector (defaults: the repo's `tune_mahalanobis_hyperparams`). */
 export interface UmMahalanobisOptions {
@@ -135,36 +136,12 @@ async function layerStatistics(
   ds: Dataset,
   o: { batchSize: number; augment: UmMahalanobisOptions["augment"]; seed: number },
 ): Promise<MahalanobisState[]> {
-  const layersOf = umMahalanobisLayers(net);
-  const parts: Float32Array[][] = [], dims: number[] = [];
-  const batches = tensorBatches(ds, {
-    batchSize: o.batchSize,
-    normalization: net.normalization,
-    augment: o.augment ?? undefined,
-    seed: o.seed,
-    shuffle: false,
-  });
-  for (const b of batches) {
-    const outs = tf.tidy(() => layersOf(b.x));
-    try {
-      for (const [i, t] of outs.entries()) {
-        dims[i] = t.shape[1];
-        (parts[i] ??= []).push((await t.data()) as Float32Array);
-      }
-    } finally {
-      tf.dispose([b.x, b.y, ...outs]);
-    }
-  }
-  return parts.map((p, i) => {
-    const data = new Float32Array(p.reduce((s, a) => s + a.length, 0));
-    p.reduce((o, a) => (data.set(a, o), o + a.length), 0);
-    const t = tf.tensor2d(data, [data.length / dims[i]!, dims[i]!]);
-    try {
-      return fitMahalanobis(t, ds.labels, { numClasses: net.numClasses });
-    } finally {
-      t.dispose();
-    }
-  });
+  const layers = await collectRows(
+    ds,
+    { batchSize: o.batchSize, normalization: net.normalization, augment: o.augment ?? undefined, seed: o.seed },
+    umMahalanobisLayers(net),
+  );
+  return layers.map((m) => fitMatrix(m, (t) => fitMahalanobis(t, ds.labels, { numClasses: net.numClasses })));
 }
 
 /**

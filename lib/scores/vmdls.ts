@@ -16,7 +16,7 @@
  */
 import { tf } from "../tf.ts";
 import type { Dataset } from "../datasets/types.ts";
-import { tensorBatches } from "../data/tensors.ts";
+import { collectRows } from "./on_images.ts";
 import { type ClassGaussians, classLogLikelihoodsTf, concatFeatures, fitClassGaussians } from "./vmdls_gaussians.ts";
 import { type Detector, type DetectorContext, needOutput, type NetOutputs, trainOutputs } from "./detector.ts";
 import { type Matrix, matrixTensor } from "./matrix.ts";
@@ -139,30 +139,10 @@ function ensemble(list: readonly Matrix[], members: readonly number[]): Matrix {
 }
 
 /** The featureList of every image of `ds` (the held-out normalisation set), in batches, no tensor kept. */
-async function featureListOf(ctx: DetectorContext, ds: Dataset): Promise<Matrix[]> {
+function featureListOf(ctx: DetectorContext, ds: Dataset): Promise<Matrix[]> {
   const list = ctx.model.featureList?.bind(ctx.model);
   if (!list) throw new Error("vmdls: the model has no featureList");
-  const parts: Float32Array[][] = [];
-  let dims: number[] = [];
-  for (const { x, y } of tensorBatches(ds, { batchSize: ctx.batchSize, normalization: ctx.model.normalization })) {
-    const fs = list(x);
-    try {
-      dims = fs.map((f) => f.shape[1]);
-      const values = await Promise.all(fs.map((f) => f.data() as Promise<Float32Array>));
-      values.forEach((v, i) => (parts[i] ??= []).push(v));
-    } finally {
-      tf.dispose([x, y, ...fs]);
-    }
-  }
-  return dims.map((dim, i) => {
-    const data = new Float32Array(parts[i]!.reduce((s, p) => s + p.length, 0));
-    let off = 0;
-    for (const p of parts[i]!) {
-      data.set(p, off);
-      off += p.length;
-    }
-    return { data, dim };
-  });
+  return collectRows(ds, { batchSize: ctx.batchSize, normalization: ctx.model.normalization }, list);
 }
 
 async function logLikelihoods(g: ClassGaussians, features: Matrix): Promise<Float32Array> {

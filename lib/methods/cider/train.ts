@@ -23,7 +23,7 @@ import { tf } from "../../tf.ts";
 import type { Dataset } from "../../datasets/mod.ts";
 import type { AugmentStep } from "../../data/augment.ts";
 import { ciderLr, datasetSource, type LossOutput, SGD, trainableVariables, trainLoop } from "../../train/mod.ts";
-import { tensorBatches } from "../../data/tensors.ts";
+import { collectRows } from "../../scores/on_images.ts";
 import type { CiderMethod, CiderTrainRecipe, CiderVariant } from "./config.ts";
 import { ciderLoss, type CiderLossOptions, supConLoss, type TemperatureOptions } from "./losses.ts";
 import type { CiderNet } from "./network.ts";
@@ -203,17 +203,7 @@ export async function trainMethod(
 
 /** CIDER embeddings z of every image of `ds` (inference mode, no augmentation), row-major [n, embeddingDim]. */
 export async function extractEmbeddings(net: CiderNet, ds: Dataset, batchSize: number): Promise<Float32Array> {
-  const d = net.embeddingDim;
-  const out = new Float32Array(ds.shape[0] * d);
-  let row = 0;
-  for (const { x, y } of tensorBatches(ds, { batchSize, normalization: net.backbone.normalization })) {
-    const z = net.embed(x);
-    try {
-      out.set(await z.data() as Float32Array, row * d);
-      row += x.shape[0];
-    } finally {
-      tf.dispose([x, y, z]);
-    }
-  }
-  return out;
+  const normalization = net.backbone.normalization;
+  const [z] = await collectRows(ds, { batchSize, normalization, dims: [net.embeddingDim] }, (x) => [net.embed(x)]);
+  return z!.data;
 }
