@@ -13,6 +13,7 @@ import type { ResultRow } from "../../report/results.ts";
 import { AVERAGE, formatNumber, metricTable, summarize } from "../../report/table.ts";
 import { BASE_METHOD, METHOD_LABELS } from "./config.ts";
 import type { UmExperiment, UmRunResult } from "./run.ts";
+import { stacked } from "../../report/score_views.ts";
 
 type Run = UmExperiment["runs"][number];
 
@@ -176,13 +177,12 @@ export function timingTable(exp: UmExperiment): Table {
  */
 export function scoreTables(rows: readonly ResultRow[], scores: readonly string[]): Displayable {
   const avg = summarize(rows).filter(pl.col("oodDataset").eq(pl.lit(AVERAGE)));
-  const html = scores.map((score) =>
+  return stacked(scores.map((score) =>
     metricTable(avg.filter(pl.col("score").eq(pl.lit(score))), {
       metrics: ["fpr95", "auroc", "auprIn", "idAccuracy"],
       caption: `${score}: average over OOD sets`,
-    }).toHTML()
-  ).join("\n");
-  return htmlView(html, `[${scores.length} score tables]`);
+    })
+  ));
 }
 
 /** Histograms of one score of the pretrained model and of UM, first seed and variant. */
