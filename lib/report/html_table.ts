@@ -5,7 +5,9 @@
  * @module
  */
 import pl from "nodejs-polars";
-import { DISPLAY, type Displayable, type MediaBundle } from "./jupyter.ts";
+import { DISPLAY, type Displayable, escapeHtml, type MediaBundle } from "./jupyter.ts";
+
+export { escapeHtml };
 
 /** A cell: its text, and whether it is the best value of its group (bold, `*` in text). */
 export interface Cell {
@@ -43,11 +45,6 @@ export const TABLE_CSS: string =
   ".ood-table th.key,.ood-table td.key{text-align:left}.ood-table td.best{font-weight:700}" +
   ".ood-table tr.group td{border-top:1px solid #999}.ood-table tr.em td{font-style:italic;background:#f6f8fa}" +
   ".ood-table-note{font:12px system-ui,sans-serif;color:#555;margin:.2em 0 .8em}";
-
-/** Escapes text for HTML. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-}
 
 /** A rendered table; displays as HTML in the kernel and reports, as aligned text elsewhere. */
 export class Table implements Displayable {

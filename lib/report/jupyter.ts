@@ -65,3 +65,8 @@ export async function show(x: unknown): Promise<void> {
   const bundle = typeof (x as Displayable | null)?.[DISPLAY] === "function" ? (x as Displayable)[DISPLAY]() : null;
   console.log(bundle && typeof bundle["text/plain"] === "string" ? bundle["text/plain"] : Deno.inspect(x));
 }
+
+/** Escapes text for HTML. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}

@@ -9,7 +9,7 @@
  * - otherwise (CI logs, pipes): sparse lines — the first update, one per 10 % of the total, and the last.
  * @module
  */
-import { jupyter, type MediaBundle } from "./jupyter.ts";
+import { escapeHtml, jupyter, type MediaBundle } from "./jupyter.ts";
 
 /** How progress is shown. */
 export type ProgressMode = "kernel" | "tty" | "lines" | "silent";
@@ -106,10 +106,6 @@ export function formatProgress(s: ProgressSnapshot, width = 20): string {
   parts.push(time);
   if (s.note) parts.push(s.note);
   return parts.join(" | ");
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /** The MIME bundle shown in the kernel: a `<progress>` bar and the text line. */
