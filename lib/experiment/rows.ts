@@ -47,6 +47,24 @@ export function tprThreshold(id: ArrayLike<number>, tpr = 0.95): number {
 }
 
 /**
+ * True and open-set predicted labels at threshold τ, ID images first, then OOD images (true class K): an image is
+ * predicted as its closed-set class when its score is at least τ, else as K.
+ */
+export function openSetLabels(
+  id: { scores: ArrayLike<number>; labels: ArrayLike<number>; predictions: ArrayLike<number> },
+  ood: { scores: ArrayLike<number>; predictions: ArrayLike<number> },
+  tau: number,
+  numClasses: number,
+): { yTrue: Int32Array; yPred: Int32Array } {
+  const nId = id.scores.length, K = numClasses;
+  const yTrue = new Int32Array(nId + ood.scores.length).fill(K), yPred = new Int32Array(yTrue.length);
+  yTrue.set(id.labels);
+  yPred.set(openSetPredictions(id.predictions, id.scores, tau, K));
+  yPred.set(openSetPredictions(ood.predictions, ood.scores, tau, K), nId);
+  return { yTrue, yPred };
+}
+
+/**
  * Open-set metrics of one (score, OOD set): every image is predicted as its closed-set class when its score is at
  * least the 95 %-TPR threshold, else as class K; ID images are correct when predicted as their label, OOD images
  * when predicted K. Macro-F1 averages the K + 1 per-class F1 scores (VMDLS's and CMG's open-set protocol; an
@@ -61,13 +79,13 @@ export function openSetMetrics(
   oodPredictions?: ArrayLike<number>,
 ): { macroF1: number | null; openSetAccuracy: number } {
   const n = id.length, m = ood.length, K = c.numClasses;
-  const tau = tprThreshold(id);
-  const idPred = openSetPredictions(Array.from(c.predictions).slice(0, n), id, tau, K);
-  // Which known class an accepted OOD image gets does not change accuracy (it is wrong either way).
-  const oodKnown = oodPredictions ? Array.from(oodPredictions).slice(0, m) : new Int32Array(m);
-  const oodPred = openSetPredictions(oodKnown, ood, tau, K);
-  const yTrue = Int32Array.from([...Array.from(c.labels).slice(0, n), ...new Array<number>(m).fill(K)]);
-  const yPred = Int32Array.from([...idPred, ...oodPred]);
+  const { yTrue, yPred } = openSetLabels(
+    { scores: id, labels: Array.from(c.labels).slice(0, n), predictions: Array.from(c.predictions).slice(0, n) },
+    // Which known class an accepted OOD image gets does not change accuracy (it is wrong either way).
+    { scores: ood, predictions: oodPredictions ? Array.from(oodPredictions).slice(0, m) : new Int32Array(m) },
+    tprThreshold(id),
+    K,
+  );
   return {
     macroF1: oodPredictions ? macroF1(yTrue, yPred, { numClasses: K + 1 }) : null,
     openSetAccuracy: accuracy(yTrue, yPred),

@@ -26,10 +26,10 @@
  *   in the reference, where they count as false positives of that class).
  * @module
  */
-import { macroF1, openSetPredictions } from "../../metrics/classification.ts";
+import { macroF1 } from "../../metrics/classification.ts";
 import { sortFloat64 } from "../../metrics/sort.ts";
 import { assertFraction, toFloat64 } from "../../metrics/validate.ts";
-import { tprThreshold } from "../../experiment/rows.ts";
+import { openSetLabels, tprThreshold } from "../../experiment/rows.ts";
 
 /** The scores and classes of one ID test set and one OOD set. */
 export interface VmdlsEvalSet {
@@ -164,11 +164,7 @@ function openSet(set: VmdlsEvalSet, tau: number): { yTrue: Int32Array; yPred: In
         `${set.ood.predictions.length} predictions`,
     );
   }
-  const yTrue = new Int32Array(nId + nOod).fill(K), yPred = new Int32Array(nId + nOod);
-  yTrue.set(set.id.labels);
-  yPred.set(openSetPredictions(set.id.predictions, set.id.scores, tau, K));
-  yPred.set(openSetPredictions(set.ood.predictions, set.ood.scores, tau, K), nId);
-  return { yTrue, yPred };
+  return openSetLabels(set.id, set.ood, tau, K);
 }
 
 /**
