@@ -93,7 +93,7 @@ function synthetic(kind: NoiseKind | TransformKind, description: string): Datase
     splits: ["train", "test"],
     sizes: "like",
     numClasses: 0,
-    usedBy: kind === "gaussian" ? ["ELOC"] : kind === "uniform" ? ["ELOC", "VMDLS"] : [],
+    usedBy: kind === "gaussian" ? ["ELOC"] : kind === "uniform" ? ["ELOC", "VMDLS"] : kind === "noisy" ? ["VMDLS"] : [],
     appliesLimit: true,
     async load(o) {
       const base = DATASETS[o.like as DatasetName] as DatasetEntry | undefined;
@@ -102,7 +102,7 @@ function synthetic(kind: NoiseKind | TransformKind, description: string): Datase
         throw new Error(`"${kind}" needs like = a non-synthetic dataset (${ok.join(", ")}), got "${o.like}"`);
       }
       const name = `${kind}[like ${o.like}]`;
-      if (kind === "inverted" || kind === "rotated" || kind === "pixel_permuted") {
+      if (kind === "inverted" || kind === "rotated" || kind === "pixel_permuted" || kind === "noisy") {
         const src = await loadDataset(o.like as DatasetName, {
           split: o.split,
           root: o.root,
@@ -278,6 +278,7 @@ export const DATASETS = {
   inverted: synthetic("inverted", "the `like` dataset's images, 255 − x"),
   rotated: synthetic("rotated", "the `like` dataset's images rotated 90°"),
   pixel_permuted: synthetic("pixel_permuted", "the `like` dataset's images under one fixed seeded pixel permutation"),
+  noisy: synthetic("noisy", "the `like` dataset's images + 127.5·U[0, 1) per value, clipped (VMDLS MNIST-noise)"),
 } as const satisfies Record<string, DatasetEntry>;
 
 /** A registered dataset name. */

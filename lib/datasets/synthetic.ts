@@ -13,6 +13,10 @@
  * - `rotated`: every image rotated 90° counter-clockwise.
  * - `pixel_permuted`: one seeded permutation of the h·w pixel positions applied to every image (channels move
  *   together), which keeps each image's histogram and destroys its spatial structure.
+ * - `noisy`: VMDLS's "MNIST-noise" (BGU-CS-VIL/vmdls `data/open_set_data_loader.py`: a normalised test image plus
+ *   U[0, 1) per value, under its Normalize(0.5, 0.5)), i.e. x + 127.5·u per value in pixel units, seeded, rounded
+ *   and clipped to 255 (the reference's values above 1 after normalisation cannot be stored in uint8: stroke pixels
+ *   of MNIST lose their noise).
  * @module
  */
 import { rotate } from "../data/image.ts";
@@ -22,7 +26,7 @@ import type { Dataset } from "./types.ts";
 /** Noise generators, by registry name. */
 export type NoiseKind = "gaussian" | "uniform" | "rademacher" | "blobs";
 /** Transformations of ID images, by registry name. */
-export type TransformKind = "inverted" | "rotated" | "pixel_permuted";
+export type TransformKind = "inverted" | "rotated" | "pixel_permuted" | "noisy";
 
 /** Size of a generated set: `n` images of `height × width × channels`. */
 export interface NoiseShape {
@@ -130,6 +134,11 @@ export function transformedDataset(
     for (let i = 0; i < n; i++) {
       const img = rotate({ data: base.images.subarray(i * per, (i + 1) * per), height: h, width: w, channels: c }, 90);
       images.set(img.data, i * per);
+    }
+  } else if (kind === "noisy") {
+    const rng = new Rng(`noisy/${String(opts.seed ?? 0)}`);
+    for (let i = 0; i < images.length; i++) {
+      images[i] = Math.min(255, Math.round(base.images[i]! + 127.5 * rng.float()));
     }
   } else {
     const perm = new Rng(`pixel_permuted/${String(opts.seed ?? 0)}`).permutation(h * w);

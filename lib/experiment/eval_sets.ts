@@ -7,6 +7,7 @@
  * @module
  */
 import { type DatasetName, DATASETS, loadDataset } from "../datasets/registry.ts";
+import { DatasetMissingError } from "../datasets/errors.ts";
 import type { Dataset, Split } from "../datasets/types.ts";
 import { limitDataset, selectIndices, subsetDataset } from "../datasets/subset.ts";
 import { applyClassSplit, type ClassSplitName } from "../datasets/splits.ts";
@@ -15,7 +16,7 @@ import { deriveSeed } from "../train/seed.ts";
 import type { FitMode } from "../data/resize.ts";
 import type { OodGroup } from "../report/results.ts";
 
-const TRANSFORMS: readonly string[] = ["inverted", "rotated", "pixel_permuted"] satisfies TransformKind[];
+const TRANSFORMS: readonly string[] = ["inverted", "rotated", "pixel_permuted", "noisy"] satisfies TransformKind[];
 
 /** An extra set a method needs (not an evaluation set), loaded like the ID dataset when synthetic. */
 export interface ExtraSetSpec {
@@ -92,6 +93,34 @@ export function oodSetsFor(id: string, oodDatasets: readonly DatasetName[]): Dat
   return [...new Set(oodDatasets)].filter((name) => name !== id);
 }
 
+/**
+ * Splits `names` into the sets that can be loaded now and the downloadable ones that are not installed (for OOD
+ * sets a notebook runs when present, e.g. VMDLS's Omniglot). Embedded and synthetic sets are always available.
+ * @example Usage
+ * ```ts ignore
+ * const { available, missing } = await availableDatasets(["omniglot", "uniform"]);
+ * ```
+ */
+export async function availableDatasets(
+  names: readonly DatasetName[],
+): Promise<{ available: DatasetName[]; missing: DatasetName[] }> {
+  const available: DatasetName[] = [], missing: DatasetName[] = [];
+  for (const name of names) {
+    if (DATASETS[name].kind !== "download") {
+      available.push(name);
+      continue;
+    }
+    try {
+      await loadDataset(name, { split: "test", limit: 1 });
+      available.push(name);
+    } catch (e) {
+      if (!(e instanceof DatasetMissingError)) throw e;
+      missing.push(name);
+    }
+  }
+  return { available, missing };
+}
+
 /** One external or extra set: real sets are seeded subsets, synthetic ones are generated like the ID split. */
 function loadLike(name: DatasetName, id: DatasetName, split: Split, limit: number | null, seed: number, fit?: FitMode) {
   const like = DATASETS[name].kind === "synthetic" ? { like: id } : {};
@@ -122,7 +151,7 @@ async function loadTrain(spec: EvalSetsSpec): Promise<{ train: Dataset; heldOut:
 
 /**
  * Loads a setting's sets. The ID test split is read once; transformed OOD sets (`inverted`, `rotated`,
- * `pixel_permuted`) are built from a seeded subset of it (the same images `loadDataset(kind, { like: id, limit,
+ * `pixel_permuted`, `noisy`) are built from a seeded subset of it (the same images `loadDataset(kind, { like: id, limit,
  * seed })` gives, without re-reading the split).
  * @throws when a set's image shape differs from the ID dataset's (the network could not take it), naming both;
  *   `DatasetMissingError` (naming `deno task data <name>`) for a downloadable set that is not installed.

@@ -23,6 +23,8 @@ export interface EvaluateModelOptions extends ScoreAllOptions {
    * (ID accuracy) and every OOD set (open-set macro-F1).
    */
   classifier?: (table: ScoreTable) => (outputs: NetOutputs) => Int32Array;
+  /** τ of the open-set metrics per (score, OOD set) (`toRows`); default 95 % TPR on the ID test scores. */
+  openSetThreshold?: NonNullable<Parameters<typeof toRows>[2]>["openSetThreshold"];
 }
 
 /**
@@ -40,7 +42,7 @@ export async function evaluateModel(
   key: RunKey,
   opts: EvaluateModelOptions,
 ): Promise<{ table: ScoreTable; rows: ResultRow[]; predictions: Int32Array }> {
-  const { fprRules, classifier, ...pass } = opts;
+  const { fprRules, classifier, openSetThreshold, ...pass } = opts;
   const table = await scoreAll(model, sets, specs, pass);
   const test = table.outputs.test;
   const classify = classifier ? classifier(table) : (o: NetOutputs) => argmaxRows(o.logits);
@@ -51,6 +53,7 @@ export async function evaluateModel(
     classification: { labels: test.labels, predictions, numClasses: sets.test.classes.length, oodPredictions },
     oodGroups: sets.oodGroups,
     scoreSeconds: table.seconds,
+    ...(openSetThreshold ? { openSetThreshold } : {}),
   });
   return { table, rows, predictions };
 }

@@ -43,6 +43,8 @@ export interface GridSpec<S, M extends string, R, Shared = null> {
    * the variant `none`. Default: none of them.
    */
   variantFree?: readonly M[];
+  /** The methods a setting runs (a subset of `methods`, kept in `methods` order); default all of them. */
+  methodsOf?(setting: S): readonly M[];
   /** Loads a setting's sets. */
   load(setting: S, index: number): Promise<EvalSets>;
   /** Builds what the methods of one (setting, seed, variant) share (e.g. a pretrained classifier). */
@@ -111,9 +113,14 @@ export async function runGrid<S, M extends string, R, Shared = null>(
   if (variants.length === 0 || spec.seeds.length === 0 || spec.methods.length === 0 || spec.settings.length === 0) {
     throw new Error("runGrid: settings, seeds, variants and methods must each be non-empty");
   }
-  const plan = gridPlan(variants, spec.methods, spec.variantFree);
-  const perSeed = plan.reduce((n, p) => n + p.methods.length, 0);
-  const total = spec.settings.length * spec.seeds.length * perSeed;
+  const planOf = (setting: S) => {
+    const own = spec.methodsOf?.(setting);
+    return gridPlan(variants, own ? spec.methods.filter((m) => own.includes(m)) : spec.methods, spec.variantFree);
+  };
+  const total = spec.settings.reduce(
+    (n, s) => n + spec.seeds.length * planOf(s).reduce((k, p) => k + p.methods.length, 0),
+    0,
+  );
   const progress = new Progress(total, spec.label ?? "runs");
   const describe = spec.describe ?? describeDefault;
   const timings = new Timings();
@@ -123,6 +130,7 @@ export async function runGrid<S, M extends string, R, Shared = null>(
     await progress.update(runs.length, `${describe(setting)}: loading data`);
     sets.push(await timings.time("data", () => spec.load(setting, settingIndex)));
     const data = sets[settingIndex]!;
+    const plan = planOf(setting);
     for (const seed of spec.seeds) {
       for (const { variant, methods } of plan) {
         const cell: GridCell<S> = { setting, settingIndex, seed, variant };

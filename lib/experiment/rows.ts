@@ -34,6 +34,22 @@ export interface ToRowsOptions {
   oodGroups?: Readonly<Record<string, OodGroup>>;
   /** Score key → seconds spent on it (the rows' `scoreSeconds`). */
   scoreSeconds?: Readonly<Record<string, number>>;
+  /**
+   * The threshold τ of the open-set metrics of one (score, OOD set); default {@linkcode tprThreshold} of the ID
+   * test scores (95 % TPR on the test set). E.g. τ fixed on held-out images (`ScoreSets.heldOut`), or a paper's
+   * own rule.
+   */
+  openSetThreshold?: (at: OpenSetThresholdContext) => number;
+}
+
+/** What {@linkcode ToRowsOptions.openSetThreshold} sees. */
+export interface OpenSetThresholdContext {
+  /** Score key. */
+  score: string;
+  oodDataset: string;
+  /** The score's values (ID test, every OOD set, held-out when scored). */
+  sets: ScoreSets;
+  classification: IdClassification;
 }
 
 /**
@@ -66,7 +82,7 @@ export function openSetLabels(
 
 /**
  * Open-set metrics of one (score, OOD set): every image is predicted as its closed-set class when its score is at
- * least the 95 %-TPR threshold, else as class K; ID images are correct when predicted as their label, OOD images
+ * least τ (default the 95 %-TPR threshold of the ID scores), else as class K; ID images are correct when predicted as their label, OOD images
  * when predicted K. Macro-F1 averages the K + 1 per-class F1 scores (VMDLS's and CMG's open-set protocol; an
  * accepted OOD image is a false positive of its predicted class, as in VMDLS's `models/vae.py`); it needs the OOD
  * images' predicted classes (`oodPredictions`, else null). Scores of input-space detectors may cover only the
@@ -77,13 +93,14 @@ export function openSetMetrics(
   ood: ArrayLike<number>,
   c: IdClassification,
   oodPredictions?: ArrayLike<number>,
+  tau: number = tprThreshold(id),
 ): { macroF1: number | null; openSetAccuracy: number } {
   const n = id.length, m = ood.length, K = c.numClasses;
   const { yTrue, yPred } = openSetLabels(
     { scores: id, labels: Array.from(c.labels).slice(0, n), predictions: Array.from(c.predictions).slice(0, n) },
     // Which known class an accepted OOD image gets does not change accuracy (it is wrong either way).
     { scores: ood, predictions: oodPredictions ? Array.from(oodPredictions).slice(0, m) : new Int32Array(m) },
-    tprThreshold(id),
+    tau,
     K,
   );
   return {
@@ -111,7 +128,10 @@ export function toRows(
   const rows: ResultRow[] = [];
   for (const [score, sets] of Object.entries(scores)) {
     for (const [oodDataset, ood] of Object.entries(sets.ood)) {
-      const openSet = c ? openSetMetrics(sets.id, ood, c, c.oodPredictions?.[oodDataset]) : undefined;
+      const tau = c && opts.openSetThreshold
+        ? opts.openSetThreshold({ score, oodDataset, sets, classification: c })
+        : undefined;
+      const openSet = c ? openSetMetrics(sets.id, ood, c, c.oodPredictions?.[oodDataset], tau) : undefined;
       for (const fprRule of rules) {
         const r = evaluate(sets.id, ood, { fprRule, ...(c ? { idClassification: c } : {}) });
         rows.push(resultRow(

@@ -13,6 +13,8 @@ import { type ExtractableModel, extractOutputs } from "./outputs.ts";
 export interface ScoreSets {
   id: Float32Array;
   ood: Record<string, Float32Array>;
+  /** The held-out training images' scores (only with `scoreHeldOut`), e.g. to fix a threshold before testing. */
+  heldOut?: Float32Array;
 }
 
 /** The sets a pass scores (an `EvalSets` fits). */
@@ -33,6 +35,8 @@ export interface ScoreAllOptions {
   fitLimit?: number | null;
   /** Seed of that subset; default 0. */
   fitSeed?: number;
+  /** Also score the held-out training images (`sets.heldOut`, when it has any): `ScoreSets.heldOut`. */
+  scoreHeldOut?: boolean;
   /** Called after each detector with its score key and seconds (e.g. to advance a progress bar). */
   onDetector?: (key: string, seconds: number) => void | Promise<void>;
 }
@@ -46,14 +50,16 @@ export interface ScoreTable {
   /** Score key → seconds to fit and score every set. */
   seconds: Record<string, number>;
   /** The extracted outputs (training outputs only when some detector fits on them). */
-  outputs: { train: NetOutputs | null; test: NetOutputs; ood: Record<string, NetOutputs> };
+  outputs: { train: NetOutputs | null; test: NetOutputs; ood: Record<string, NetOutputs>; heldOut?: NetOutputs };
   /** Seconds spent extracting outputs. */
   extractSeconds: number;
+  /** The context the detectors were fitted in (to score further sets with `states`). */
+  context: DetectorContext;
 }
 
 /**
- * Fits and runs `specs` on `model`: outputs of the fit images (when a detector fits on outputs), the ID test set
- * and every OOD set are extracted once, with `featureList` only when a detector needs it; each detector's options
+ * Fits and runs `specs` on `model`: outputs of the fit images (when a detector fits on outputs), the ID test set,
+ * every OOD set (and the held-out images with `scoreHeldOut`) are extracted once, with `featureList` only when a detector needs it; each detector's options
  * are its defaults overridden by the spec. Keeps no tensors; does not dispose the model.
  * @throws on an unknown detector id, an option the detector lacks, or a repeated score key.
  * @example Usage
@@ -83,6 +89,9 @@ export async function scoreAll(
   const test: ScoredSet = { ds: sets.test, outputs: await extractOutputs(model, sets.test, pass) };
   const ood: Record<string, ScoredSet> = {};
   for (const [name, ds] of Object.entries(sets.ood)) ood[name] = { ds, outputs: await extractOutputs(model, ds, pass) };
+  const heldOut: ScoredSet | null = opts.scoreHeldOut && sets.heldOut && sets.heldOut.shape[0] > 0
+    ? { ds: sets.heldOut, outputs: await extractOutputs(model, sets.heldOut, pass) }
+    : null;
   const extractSeconds = (performance.now() - t0) / 1000;
 
   const ctx: DetectorContext = {
@@ -101,14 +110,17 @@ export async function scoreAll(
       train,
       test: test.outputs,
       ood: Object.fromEntries(Object.entries(ood).map(([k, v]) => [k, v.outputs])),
+      ...(heldOut ? { heldOut: heldOut.outputs } : {}),
     },
     extractSeconds,
+    context: ctx,
   };
   for (const { key, detector, opts: o } of resolved) {
     const t = performance.now();
     const state = detector.fit ? await detector.fit(ctx, o) : null;
     const values: ScoreSets = { id: await detector.score(test, o, state, ctx), ood: {} };
     for (const [name, set] of Object.entries(ood)) values.ood[name] = await detector.score(set, o, state, ctx);
+    if (heldOut) values.heldOut = await detector.score(heldOut, o, state, ctx);
     table.scores[key] = values;
     table.states[key] = state;
     table.seconds[key] = (performance.now() - t) / 1000;

@@ -54,3 +54,18 @@ Deno.test("transformedDataset() inverts, rotates and pixel-permutes the ID image
   assert.deepEqual(px(p.images, 1), px(b.images, 1));
   assert.deepEqual(transformedDataset("pixel_permuted", b, { seed: 3 }).images, p.images);
 });
+
+Deno.test("transformedDataset('noisy') adds 127.5·U[0, 1) per value (VMDLS MNIST-noise), seeded, clipped to 255", () => {
+  const b = base();
+  const a = transformedDataset("noisy", b, { seed: 1 });
+  for (let i = 0; i < b.images.length; i++) {
+    const d = a.images[i]! - b.images[i]!;
+    assert.ok(a.images[i] === 255 ? d >= 0 : d >= 0 && d <= 128, `value ${i}: ${b.images[i]} → ${a.images[i]}`);
+  }
+  const added = [...a.images].map((v, i) => v - b.images[i]!).filter((_, i) => b.images[i]! < 128);
+  const mean = added.reduce((s, v) => s + v, 0) / added.length;
+  assert.ok(mean > 45 && mean < 85, `mean added value ${mean} ≈ 63.75`);
+  assert.deepEqual(transformedDataset("noisy", b, { seed: 1 }).images, a.images);
+  assert.notDeepEqual(transformedDataset("noisy", b, { seed: 2 }).images, a.images);
+  assert.ok(a.labels.every((y) => y === -1));
+});

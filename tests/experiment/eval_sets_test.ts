@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { limitDataset, loadDataset } from "@lib/datasets/mod.ts";
-import { evalSetsSummary, loadEvalSets, oodSetsFor } from "@lib/experiment/eval_sets.ts";
+import { availableDatasets, evalSetsSummary, loadEvalSets, oodSetsFor } from "@lib/experiment/eval_sets.ts";
 
 Deno.test("oodSetsFor() drops the ID dataset and duplicates and keeps the given order", () => {
   assert.deepEqual(oodSetsFor("mnist", ["mnist", "fashion_mnist", "gaussian", "fashion_mnist"]), [
@@ -128,5 +128,19 @@ Deno.test("loadEvalSets() rejects an OOD set whose image shape differs from the 
     if (env === undefined) Deno.env.delete("OOD_DATA_DIR");
     else Deno.env.set("OOD_DATA_DIR", env);
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("availableDatasets() keeps embedded and synthetic sets and reports a downloadable set that is not installed", async () => {
+  const root = await Deno.makeTempDir();
+  const prev = Deno.env.get("OOD_DATA_DIR");
+  Deno.env.set("OOD_DATA_DIR", root);
+  try {
+    const { available, missing } = await availableDatasets(["omniglot", "uniform", "fashion_mnist"]);
+    assert.deepEqual(available, ["uniform", "fashion_mnist"]);
+    assert.deepEqual(missing, ["omniglot"]);
+  } finally {
+    if (prev === undefined) Deno.env.delete("OOD_DATA_DIR");
+    else Deno.env.set("OOD_DATA_DIR", prev);
   }
 });

@@ -98,3 +98,20 @@ Deno.test("runGrid() releases what prepare built even when a run throws, and rej
   const one = await runGrid({ ...base, run });
   assert.deepEqual(one.runs.map((r) => [r.variant, r.method]), [["none", "ce"]], "default variant none, no prepare");
 });
+
+Deno.test("runGrid(): methodsOf restricts a setting to some methods, in the grid's method order", async () => {
+  const ran: string[] = [];
+  const exp = await runGrid({
+    settings: ["all", "some"],
+    seeds: [0],
+    methods: ["ce", "vmdls", "noKl"],
+    methodsOf: (s) => s === "some" ? ["noKl", "ce"] : ["ce", "vmdls", "noKl"],
+    load: (s) => Promise.resolve(fakeSets(s)),
+    run: (cell) => {
+      ran.push(`${cell.setting}/${cell.method}`);
+      return Promise.resolve({ rows: fakeRows(cell.setting, cell.seed, cell.method, cell.variant), result: null });
+    },
+  });
+  assert.deepEqual(ran, ["all/ce", "all/vmdls", "all/noKl", "some/ce", "some/noKl"]);
+  assert.equal(exp.runs.length, 5);
+});

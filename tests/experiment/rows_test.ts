@@ -88,3 +88,29 @@ Deno.test("openSetMetrics() on a hand-computed example: ID below the 95 %-TPR th
   const cut = openSetMetrics(id.slice(0, 5), [0], c, [1, 1, 1]);
   assert.equal(cut.openSetAccuracy, 1);
 });
+
+Deno.test("toRows(): openSetThreshold fixes τ per (score, OOD set); the default is 95 % TPR on the ID test scores", () => {
+  // ID scores 0.9 / 0.8 / 0.4 with labels 0 / 1 / 1, predicted 0 / 1 / 0; OOD 0.5 / 0.1, predicted 1 / 0; K = 2.
+  const scores = {
+    s: { id: Float32Array.of(0.9, 0.8, 0.4), ood: { a: Float32Array.of(0.5, 0.1) }, heldOut: Float32Array.of(0.85) },
+  };
+  const classification = { labels: [0, 1, 1], predictions: [0, 1, 0], numClasses: 2, oodPredictions: { a: [1, 0] } };
+  const seen: string[] = [];
+  const [fixed] = toRows(key, scores, {
+    classification,
+    openSetThreshold: ({ score, oodDataset, sets }) => {
+      seen.push(`${score}/${oodDataset}`);
+      return sets.heldOut![0]!; // τ = 0.85: only the first ID image is accepted
+    },
+  });
+  assert.deepEqual(seen, ["s/a"]);
+  // τ = 0.85 → predictions [0, 2, 2 | 2, 2] against truth [0, 1, 1 | 2, 2]: accuracy 3/5;
+  // F1: class 0 = 1, class 1 = 0, class 2 = 2·2/(4 + 2) = 2/3 → macro-F1 5/9.
+  assert.ok(Math.abs(fixed!.openSetAccuracy! - 3 / 5) < 1e-12);
+  assert.ok(Math.abs(fixed!.macroF1! - 5 / 9) < 1e-12);
+  const [dflt] = toRows(key, scores, { classification });
+  // τ = 95 % TPR on ID = 0.4: all ID accepted → [0, 1, 0 | 1·(0.5 ≥ 0.4), 2]; the OOD 0.5 is accepted as class 1.
+  assert.ok(Math.abs(dflt!.openSetAccuracy! - 3 / 5) < 1e-12);
+  const viaMetrics = openSetMetrics(scores.s.id, scores.s.ood.a, classification, classification.oodPredictions.a, 0.85);
+  assert.equal(viaMetrics.macroF1, fixed!.macroF1);
+});

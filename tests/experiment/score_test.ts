@@ -7,7 +7,7 @@ import { scoreAll } from "@lib/experiment/score.ts";
 import type { Detector } from "@lib/scores/detector.ts";
 import { DETECTORS } from "@lib/scores/mod.ts";
 import { clusterSets, extractableStub } from "../scores/_fixtures.ts";
-import { assertClose } from "./_fixtures.ts";
+import { assertClose, assertNoLeak } from "./_fixtures.ts";
 
 await initBackend({ backend: "cpu", log: null });
 
@@ -88,5 +88,35 @@ Deno.test("scoreAll() hands detectors the model, the held-out images and the see
     () => scoreAll(net, sets, [{ use: "msp" }, { use: "msp", opts: { temperature: 2 } }], { batchSize: 8, seed: 0 }),
     /score key "msp" is used twice \(give one spec an "as" name\)/,
   );
+  net.dispose();
+});
+
+Deno.test("scoreAll() scores the held-out images only with scoreHeldOut, with the fitted state of each detector", async () => {
+  const net = extractableStub();
+  const sets = clusterSets();
+  const specs = [{ use: "msp" }, { use: "knn", opts: { k: 3 } }] as const;
+  const plain = await scoreAll(net, sets, specs, { batchSize: 16, seed: 0 });
+  assert.equal(plain.scores.msp!.heldOut, undefined, "not scored unless asked");
+  assert.equal(plain.outputs.heldOut, undefined);
+  const table = await assertNoLeak(() => scoreAll(net, sets, specs, { batchSize: 16, seed: 0, scoreHeldOut: true }));
+  const n = sets.heldOut.shape[0];
+  assert.equal(table.outputs.heldOut!.n, n);
+  for (const key of ["msp", "knn"]) {
+    assert.equal(table.scores[key]!.heldOut!.length, n, `${key}: one score per held-out image`);
+    assertClose(table.scores[key]!.id, plain.scores[key]!.id, 0, `${key}: test scores unchanged`);
+  }
+  // The held-out images are scored like a test set: the same images as the ID test set give the same scores.
+  const same = await scoreAll(net, { ...sets, heldOut: sets.test }, specs, {
+    batchSize: 16,
+    seed: 0,
+    scoreHeldOut: true,
+  });
+  assertClose(same.scores.knn!.heldOut!, same.scores.knn!.id, 0, "knn on held-out = test");
+  const none = await scoreAll(net, { ...sets, heldOut: limitDataset(sets.heldOut, 0) }, specs, {
+    batchSize: 16,
+    seed: 0,
+    scoreHeldOut: true,
+  });
+  assert.equal(none.scores.msp!.heldOut, undefined, "an empty held-out set is not scored");
   net.dispose();
 });
