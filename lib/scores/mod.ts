@@ -14,6 +14,7 @@
  * | `umMsp` | logits | – | max_c softmax(softmax(f))_c | Unleashing Mask's code (paper-specific) |
  * | `umMahalanobis` | model + input | ✓ | −σ(b + Σ_ℓ w_ℓ s_ℓ(x̃)), regression on ID vs FGSM images | Unleashing Mask's code (paper-specific) |
  * | `ciderMahalanobis` | features | ✓ | max_c −(ĥ − μ_c)ᵀ pinv(cov(ĥ))(ĥ − μ_c), ĥ = h/‖h‖, global cov | CIDER's `eval_ood.py` (paper-specific) |
+ * | `vmdls` | featureList | ✓ | max_c (log N(f; ν_c, Σ_c + jitter) − M)·r/R on the feature ensemble | VMDLS's `models/vae.py` (paper-specific) |
  *
  * The tensor functions (`msp(logits, opts)`, `fitKnn(features, …)`, …) return a new `tf.Tensor1D` [N] (the
  * caller disposes it; `scoresToArray` reads and disposes). The detectors wrap them over extracted outputs.
@@ -35,6 +36,7 @@ import { odinDetector } from "./odin.ts";
 import { umMspDetector } from "./um_msp.ts";
 import { umMahalanobisDetector } from "./um_mahalanobis.ts";
 import { ciderMahalanobisDetector } from "./cider_mahalanobis.ts";
+import { vmdlsDetector } from "./vmdls.ts";
 
 export { energy, energyDetector } from "./energy.ts";
 export type { EnergyOptions } from "./energy.ts";
@@ -68,6 +70,8 @@ export type { OdinDetectorOptions, OdinOptions } from "./odin.ts";
 export { mspUmCode, umMspDetector } from "./um_msp.ts";
 export { umMahalanobisDetector } from "./um_mahalanobis.ts";
 export { ciderMahalanobisDetector } from "./cider_mahalanobis.ts";
+export { vmdlsClasses, vmdlsDetector, vmdlsNormalizers, vmdlsReferenceScores, vmdlsScores } from "./vmdls.ts";
+export type { VmdlsNormalizers, VmdlsOptions, VmdlsReconstruction, VmdlsState } from "./vmdls.ts";
 export type { UmMahalanobisOptions, UmMahalanobisState } from "./um_mahalanobis.ts";
 export { scoresToArray } from "./types.ts";
 export type { FeatureListModel, Labels, LogitModel } from "./types.ts";
@@ -90,6 +94,7 @@ export const DETECTORS = {
   umMsp: umMspDetector,
   umMahalanobis: umMahalanobisDetector,
   ciderMahalanobis: ciderMahalanobisDetector,
+  vmdls: vmdlsDetector,
 } as const satisfies Record<string, AnyDetector>;
 
 /** A registered detector id. */

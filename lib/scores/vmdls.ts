@@ -9,16 +9,21 @@
  * reconstruction error (`get_data_top_val`, l. 389–404; `test_epoch_end`, l. 551–560). s < 0 whenever
  * ℓ_c < M; higher = more in-distribution.
  *
- * `vmdlsDetector` has the {@linkcode Detector} shape but is not in `DETECTORS` yet: `tests/scores/mod_test.ts`
- * requires a paper-tagged entry's notebook (`notebooks/vmdls.ipynb`) to exist; register it (last in
- * `DETECTORS`) with the notebook.
+ * Registry id `vmdls` (paper-tagged: `notebooks/vmdls.ipynb`).
  * @module
  */
 import { tf } from "../tf.ts";
 import type { Dataset } from "../datasets/types.ts";
 import { collectRows } from "./on_images.ts";
 import { type ClassGaussians, classLogLikelihoodsTf, concatFeatures, fitClassGaussians } from "./vmdls_gaussians.ts";
-import { type Detector, type DetectorContext, needOutput, type NetOutputs, trainOutputs } from "./detector.ts";
+import {
+  type Detector,
+  type DetectorContext,
+  needOutput,
+  type NetOutputs,
+  type ScoredSet,
+  trainOutputs,
+} from "./detector.ts";
 import { type Matrix, matrixTensor } from "./matrix.ts";
 
 /** M and the r scale of {@linkcode vmdlsScores}. */
@@ -156,6 +161,46 @@ async function logLikelihoods(g: ClassGaussians, features: Matrix): Promise<Floa
 }
 
 /**
+ * The reference's scores of one test run (`test.py` on the ID test set and one OOD set): M and R over the ID test
+ * set *and* that OOD set together (`get_data_top_val`, `models/vae.py` l. 389–404; `test_epoch_end`, l. 551–560),
+ * so the ID scores differ from one OOD set to the next. The detector's `normalizeOn: "test"` takes them over the ID
+ * test set alone; the two agree whenever no OOD image has a higher log-likelihood or reconstruction error than every
+ * ID test image. `ctx` is the context the state was fitted in (`ScoreTable.context`).
+ */
+export async function vmdlsReferenceScores(
+  state: VmdlsState,
+  opts: Pick<VmdlsOptions, "reconstruction">,
+  id: ScoredSet,
+  ood: ScoredSet,
+  ctx: DetectorContext,
+): Promise<{ id: Float32Array; ood: Float32Array }> {
+  const k = state.gaussians.numClasses;
+  const parts = await Promise.all([id, ood].map(async (set) => ({
+    ll: await logLikelihoods(state.gaussians, ensemble(needOutput(set.outputs, "featureList", "vmdls"), state.members)),
+    r: opts.reconstruction ? await opts.reconstruction(set.ds, ctx) : null,
+  })));
+  const [a, b] = parts as [typeof parts[0], typeof parts[0]];
+  const joined = (x: ArrayLike<number>, y: ArrayLike<number>) =>
+    Float32Array.from([...Array.from(x), ...Array.from(y)]);
+  const norm = vmdlsNormalizers(joined(a.ll, b.ll), a.r && b.r ? joined(a.r, b.r) : null);
+  return { id: vmdlsScores(a.ll, k, a.r, norm).scores, ood: vmdlsScores(b.ll, k, b.r, norm).scores };
+}
+
+/**
+ * The VMDLS classes of a set's rows: argmax_c log N(f(x); ν_c, Σ̃_c) over the fitted Gaussians (the reference's
+ * predicted class, `get_data_top_val`; r̃ > 0 does not change it), in float32 TF.js. No tensor is kept.
+ */
+export function vmdlsClasses(state: VmdlsState, outputs: NetOutputs): Int32Array {
+  const t = matrixTensor(ensemble(needOutput(outputs, "featureList", "vmdls"), state.members));
+  const classes = tf.tidy(() => tf.argMax(classLogLikelihoodsTf(state.gaussians, t), 1));
+  try {
+    return Int32Array.from(classes.dataSync());
+  } finally {
+    tf.dispose([t, classes]);
+  }
+}
+
+/**
  * VMDLS's score as a detector (Dinari & Freifeld, UAI 2022). `fit`: the per-class Gaussians on the training
  * set's ensemble (`featureList` members, concatenated), then M and R on the normalisation set; `score`:
  * {@linkcode vmdlsScores} of a set. The log-likelihoods are evaluated in float32 TF.js (as the reference's float32
@@ -163,6 +208,7 @@ async function logLikelihoods(g: ClassGaussians, features: Matrix): Promise<Floa
  */
 export const vmdlsDetector: Detector<VmdlsOptions, VmdlsState> = {
   label: "VMDLS",
+  paper: "vmdls",
   citation: "Dinari & Freifeld, UAI 2022 (openreview ScLeuUUi9gq), code BGU-CS-VIL/vmdls models/vae.py",
   formula: "max_c (log N(f; ν_c, Σ_c + s·1e-6·I) − M)·r/R, f = [GAP(L1), GAP(L2), GAP(L3), g, μ]",
   needs: ["featureList"],

@@ -4,7 +4,13 @@ import { initBackend } from "@lib/engine/mod.ts";
 import { auroc } from "@lib/metrics/mod.ts";
 import type { Dataset } from "@lib/datasets/types.ts";
 import type { DetectorContext } from "@lib/scores/detector.ts";
-import { vmdlsDetector, vmdlsNormalizers, type VmdlsOptions, vmdlsScores } from "@lib/scores/vmdls.ts";
+import {
+  vmdlsDetector,
+  vmdlsNormalizers,
+  type VmdlsOptions,
+  vmdlsReferenceScores,
+  vmdlsScores,
+} from "@lib/scores/vmdls.ts";
 import { extractOutputs } from "@lib/experiment/outputs.ts";
 import { assertClose, clusterSets, extractableStub } from "./_fixtures.ts";
 
@@ -87,5 +93,33 @@ Deno.test("vmdlsDetector: the reconstruction weighting multiplies (ℓ − M) by
 Deno.test("vmdlsDetector: clean normalisation needs held-out images", async () => {
   const { net, ctx } = await context();
   await assert.rejects(async () => await vmdlsDetector.fit!(ctx, opts({ normalizeOn: "heldOut" })), /held-out/);
+  net.dispose();
+});
+
+Deno.test("vmdlsReferenceScores(): M and R over ID test + the OOD set, as one reference test run; = the detector's when ID holds both maxima", async () => {
+  const { net, ctx, test, ood, sets } = await context();
+  // r(x) = 1 + first pixel / 255, a stand-in for the auto-encoder's error.
+  const reconstruction = (ds: Dataset) =>
+    Promise.resolve(Float32Array.from({ length: ds.shape[0] }, (_, i) => 1 + ds.images[i * 4]! / 255));
+  const o = opts({ reconstruction });
+  const state = await vmdlsDetector.fit!(ctx, o);
+  const before = tf.memory().numTensors;
+  const exact = await vmdlsReferenceScores(state, o, test, ood, ctx);
+  assert.equal(tf.memory().numTensors, before, "no tensor kept");
+  // Recompute by hand: ℓ* = max_c ℓ_c per row from the detector's own values with r̃ ≡ 1 and M = 0 offsets.
+  const plainState = { ...state, normalizers: { offset: 0, rScale: 1 } };
+  const noR = opts();
+  const lId = await vmdlsDetector.score(test, noR, plainState, ctx),
+    lOod = await vmdlsDetector.score(ood, noR, plainState, ctx);
+  const rId = await reconstruction(sets.test), rOod = await reconstruction(sets.ood.unseen);
+  const M = 1 + Math.max(...lId, ...lOod), R = Math.max(...rId, ...rOod);
+  assertClose(exact.id, Array.from(lId, (l, i) => (l - M) * rId[i]! / R), 1e-3, "ID scores");
+  assertClose(exact.ood, Array.from(lOod, (l, i) => (l - M) * rOod[i]! / R), 1e-3, "OOD scores");
+  assert.ok([...exact.id, ...exact.ood].every((s) => s < 0), "always < 0");
+  // The detector's `normalizeOn: "test"` (ID test alone) agrees when the ID test set holds both maxima.
+  const idOnly = await vmdlsDetector.score(test, o, state, ctx);
+  const sameMaxima = Math.max(...lId) >= Math.max(...lOod) && Math.max(...rId) >= Math.max(...rOod);
+  if (sameMaxima) assertClose(exact.id, idOnly, 1e-4, "ID-only normalisation");
+  else assert.ok(exact.id.some((s, i) => Math.abs(s - idOnly[i]!) > 1e-6), "the OOD set moved M or R");
   net.dispose();
 });

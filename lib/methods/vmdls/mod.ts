@@ -14,11 +14,13 @@
  *   with a checkpoint cache) and r(x) on the backbone's first stage, faithful or clean input range, as the
  *   score's `reconstruction` option;
  * - `metrics.ts`: the reference's evaluation: FPR95, ROC-AUC and CAUROC on its 100 000-point geometric grid, the
- *   best macro-F1 over τ = −1 … −1000 (faithful) and the macro-F1 at 95 % held-out TPR (clean).
+ *   best macro-F1 over τ = −1 … −1000 (faithful) and the macro-F1 at 95 % held-out TPR (clean);
+ * - `ce_baseline.ts`: the cross-entropy network trained on VMDLS's exact batch stream;
+ * - `config.ts`, `run.ts`: the notebook's config type and its experiment (`runVmdls`, one `runGrid`);
+ * - `display.ts`, `claims.ts`, `deviations.ts`: its tables and figures, claims and deviations.
  *
  * The feature-ensemble Gaussians (with the reference's jitter loop) are `lib/scores/vmdls_gaussians.ts` and the
- * score, s(x) = max_c (log N(f(x); ν_c, Σ_c) − M)·r̃(x), is the detector in `lib/scores/vmdls.ts` (registered in
- * `DETECTORS` together with the notebook). The notebook is not written yet (issue 12).
+ * score, s(x) = max_c (log N(f(x); ν_c, Σ_c) − M)·r̃(x), is the detector `vmdls` in `lib/scores/vmdls.ts`.
  * @module
  */
 export * from "./losses.ts";
@@ -28,3 +30,9 @@ export * from "./autoencoder.ts";
 export * from "./metrics.ts";
 export * from "./network.ts";
 export * from "./train.ts";
+export * from "./ce_baseline.ts";
+export * from "./config.ts";
+export * from "./run.ts";
+export * from "./display.ts";
+export * from "./claims.ts";
+export * from "./deviations.ts";

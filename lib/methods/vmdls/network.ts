@@ -181,3 +181,15 @@ export function vmdlsNet(backbone: Backbone, opts: VmdlsNetOptions = {}): VmdlsN
   };
   return net;
 }
+
+/**
+ * Frees everything a VMDLS network holds: its class means, the layers of `net.model` (backbone and heads), and the
+ * backbone's own classification head, which `net.model` does not use (disposing `backbone.model` as well would
+ * dispose the shared layers twice).
+ */
+export function disposeVmdlsNet(net: VmdlsNet): void {
+  net.dispose();
+  const used = new Set(net.model.layers);
+  net.model.dispose();
+  for (const layer of net.backbone.model.layers) if (!used.has(layer)) layer.dispose();
+}

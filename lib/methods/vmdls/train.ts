@@ -10,7 +10,7 @@ import type { Dataset } from "../../datasets/types.ts";
 import { AUGMENTATIONS, augmentBatch, type AugmentStep } from "../../data/augment.ts";
 import { batchToTensor, gatherBatch } from "../../data/tensors.ts";
 import { Rng, type RngState } from "../../data/rng.ts";
-import { Adam, type BatchSource, deriveSeed, stepLr, trainableVariables, trainLoop } from "../../train/mod.ts";
+import { Adam, type BatchSource, deriveSeed, SGD, stepLr, trainableVariables, trainLoop } from "../../train/mod.ts";
 import { distancingMarginAt, klToClassPriors, type MarginScheduleOptions, tripletDistancingLoss } from "./losses.ts";
 import { ClassMeanTracker, type ClassMeanTrackerState } from "./priors.ts";
 import { BalancedBatchSampler } from "./sampler.ts";
@@ -20,9 +20,14 @@ import { reparameterize, standardNormal, type VmdlsNet } from "./network.ts";
 export interface VmdlsTrainConfig {
   /** Epochs (`--max_epochs 500`; the README says 100 suffice for MNIST, `README.md` l. 140–142). */
   epochs: number;
-  /** Adam's rate (`--lr 0.0001 --opt adam`, `README.md` l. 142; `torch.optim.Adam(self.parameters(), lr=lr)`,
-   * default betas, no weight decay, `models/vae.py` l. 694). */
+  /** Peak learning rate (`--lr 0.0001`, `README.md` l. 142). */
   lr: number;
+  /**
+   * `--opt`: `adam` = `torch.optim.Adam(self.parameters(), lr=lr)`, default betas, no weight decay (MNIST, VGG);
+   * `sgd` = SGD(momentum 0.9, dampening 0, weight decay 1e-4, Nesterov) (ResNet-18, DenseNet), `models/vae.py`
+   * l. 689–694.
+   */
+  optimizer: "adam" | "sgd";
   /** StepLR period in epochs (`--step_size 100`, `README.md` l. 142; `StepLR`, `models/vae.py` l. 695). */
   stepSize: number;
   /** StepLR factor (`--step_gamma`, default 0.1, `models/vae.py` l. 743). */
@@ -52,6 +57,7 @@ export interface VmdlsTrainConfig {
 export const VMDLS_MNIST_TRAIN: Readonly<VmdlsTrainConfig> = Object.freeze({
   epochs: 500,
   lr: 1e-4,
+  optimizer: "adam",
   stepSize: 100,
   stepGamma: 0.1,
   classesPerBatch: 10,
@@ -210,8 +216,8 @@ export function vmdlsBatchSource(
  * - m_c: the class means of the detached z over the previous epoch's steps, zeros in epoch 0 (l. 252–254, 338,
  *   352–354; `ClassMeanTracker`); z of every step is accumulated whether or not the KL term is on, as in l. 252;
  * - batches: `BalancedBatchSampler`, B_c × B_s, one fresh sampler per epoch (`vmdlsBatchSource`);
- * - Adam(lr, betas (0.9, 0.999), ε 1e-8, no weight decay) over every weight of `net.model` (backbone and heads;
- *   l. 694) with StepLR(step_size, γ) stepped per epoch (l. 695);
+ * - Adam(lr, betas (0.9, 0.999), ε 1e-8, no weight decay) or Nesterov SGD (`optimizer`) over every weight of
+ *   `net.model` (backbone and heads; l. 689–694) with StepLR(step_size, γ) stepped per epoch (l. 695);
  * - the augmentation on raw uint8 images, then the backbone's normalization ((0.5, 0.5) for mnist_conv).
  * At the end, `net.setClassMeans` gets the last epoch's class means of z (the nearest-class-mean `logits`).
  * Not reproduced: the reference's per-epoch validation on the ID + OOD *test* sets and its top-3-by-F1
@@ -249,7 +255,9 @@ export async function trainVmdls(net: VmdlsNet, train: Dataset, opts: VmdlsTrain
     );
   }
   const marginAt = (epoch: number) => useDistancing ? distancingMarginAt(epoch, config.marginSchedule) : 0;
-  const optimizer = new Adam(trainableVariables(net.model), { lr: config.lr });
+  const optimizer = config.optimizer === "sgd"
+    ? new SGD(trainableVariables(net.model), { lr: config.lr, momentum: 0.9, nesterov: true, weightDecay: 1e-4 })
+    : new Adam(trainableVariables(net.model), { lr: config.lr });
   const schedule = stepLr({ lr: config.lr, stepSize: config.stepSize, gamma: config.stepGamma });
   const curve: VmdlsEpochPoint[] = [];
   let priors: tf.Tensor2D | null = null; // m_c of the current epoch, built once per epoch

@@ -4,7 +4,7 @@ import { initBackend } from "@lib/engine/mod.ts";
 import { Rng } from "@lib/data/rng.ts";
 import { createBackbone } from "@lib/backbones/mod.ts";
 import { seedEverything, unseed } from "@lib/train/mod.ts";
-import { reparameterize, vmdlsNet } from "@lib/methods/vmdls/network.ts";
+import { disposeVmdlsNet, reparameterize, vmdlsNet } from "@lib/methods/vmdls/network.ts";
 import { extractOutputs } from "@lib/experiment/outputs.ts";
 import { assertClose, toyDataset } from "../../experiment/_fixtures.ts";
 
@@ -138,4 +138,11 @@ Deno.test("vmdlsNet: the experiment layer extracts its logits, features and feat
     net.dispose();
     net.model.dispose();
   }
+});
+
+Deno.test("disposeVmdlsNet() frees every weight: class means, backbone, heads and the backbone's unused head", () => {
+  const before = tf.memory().numTensors;
+  const net = vmdlsNet(createBackbone("mnist_conv", { numClasses: 3, width: 0.05 }), { latentDim: 4 });
+  disposeVmdlsNet(net);
+  assert.equal(tf.memory().numTensors, before);
 });

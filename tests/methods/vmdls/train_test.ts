@@ -137,3 +137,16 @@ Deno.test("trainVmdls: a run stopped mid-epoch and resumed from its checkpoint e
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("trainVmdls: the SGD recipe (`--opt sgd`: momentum 0.9, Nesterov, weight decay 1e-4) trains and differs from Adam", async () => {
+  const adam = await run({ epochs: 2 });
+  const sgd = await run({ epochs: 2, optimizer: "sgd", lr: 0.05 });
+  assert.equal(sgd.config.optimizer, "sgd");
+  assert.ok(sgd.curve.every((p) => Number.isFinite(p.loss)));
+  assert.notDeepEqual(sgd.weights, adam.weights);
+  const initial = toyNet(0);
+  const before = initial.model.getWeights().map((w) => Array.from(w.dataSync()));
+  initial.dispose();
+  initial.model.dispose();
+  assert.notDeepEqual(sgd.weights, before, "SGD moved the weights");
+});
