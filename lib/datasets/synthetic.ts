@@ -13,7 +13,7 @@
  * - `rotated`: every image rotated 90° counter-clockwise.
  * - `pixel_permuted`: one seeded permutation of the h·w pixel positions applied to every image (channels move
  *   together), which keeps each image's histogram and destroys its spatial structure.
- * - `noisy`: VMDLS's "MNIST-noise" (BGU-CS-VIL/vmdls `data/open_set_data_loader.py`: a normalised test image plus
+ * - `noisy`: VMDLS's "MNIST-noise" (BGU-CS-VIL/vmdls `data/datasets.py` `MNISTNoise`: a normalised test image plus
  *   U[0, 1) per value, under its Normalize(0.5, 0.5)), i.e. x + 127.5·u per value in pixel units, seeded, rounded
  *   and clipped to 255 (the reference's values above 1 after normalisation cannot be stored in uint8: stroke pixels
  *   of MNIST lose their noise).

@@ -50,7 +50,8 @@ export interface VmdlsSetting {
   latentDim: number;
   /**
    * `--class_num`: the known classes are 0 … classNum − 1 and the test images of the others become the near-OOD set
-   * `<id>:unseen` (the reference's open-set split, `data/open_set_data_loader.py`); null = every class is known.
+   * `<id>:unseen` (the reference's open-set split, `CIFAR10Partial` / `CIFAR100Partial` in `data/datasets.py`, for
+   * CIFAR only: its MNIST loader ignores `--class_num`, so an MNIST split is ours); null = every class is known.
    */
   classNum: number | null;
   /** Training values of this setting's command that differ from `VmdlsConfig.train` (e.g. CIFAR's augmentation). */
