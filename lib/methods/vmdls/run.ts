@@ -260,7 +260,9 @@ export async function runMethod(
     await stage("scoring");
     const t0 = performance.now();
     const model = net ?? backbone;
-    const specs = cfg.variants.flatMap((v) => detectorsFor(method, v, cfg, ae));
+    // CE's scores do not depend on the variant: scored once, under the first variant's keys, rows variant `none`.
+    const variants = method === "ce" ? cfg.variants.slice(0, 1) : cfg.variants;
+    const specs = variants.flatMap((v) => detectorsFor(method, v, cfg, ae));
     const table = await scoreAll(model, sets, specs, { batchSize: cfg.evalBatchSize, seed, scoreHeldOut: true });
     const classify = classifierOf(method, table, cfg.variants[0]!);
     const test = table.outputs.test;
@@ -285,8 +287,6 @@ export async function runMethod(
     const reference: VmdlsReferenceMetrics[] = [];
     for (const [k, sets_] of Object.entries(table.scores)) {
       const { score, variant: scoring } = splitKey(k);
-      // CE's scores do not depend on the variant: one set of rows, variant `none`, under the first variant's specs.
-      if (method === "ce" && scoring !== cfg.variants[0]) continue;
       const variant: Variant = method === "ce" ? "none" : scoring;
       (scores[score] ??= {})[variant] = sets_;
       const rowKey = { ...key, variant, label: rowLabel(method, score, variant) };
