@@ -8,8 +8,8 @@
 import { tf } from "../../tf.ts";
 import type { Backbone } from "../../backbones/mod.ts";
 import type { Dataset } from "../../datasets/types.ts";
-import { Adam, SGD, stepLr, trainableVariables, trainLoop } from "../../train/mod.ts";
-import { VMDLS_MNIST_TRAIN, vmdlsBatchSource, type VmdlsTrainConfig } from "./train.ts";
+import { stepLr, trainableVariables, trainLoop } from "../../train/mod.ts";
+import { vmdlsBatchSource, vmdlsOptimizer, vmdlsRecipe, type VmdlsTrainConfig } from "./train.ts";
 
 /** Options of {@linkcode trainCeBaseline}. */
 export interface CeBaselineOptions extends Partial<VmdlsTrainConfig> {
@@ -49,8 +49,7 @@ export async function trainCeBaseline(
 ): Promise<CeBaselineResult> {
   const t0 = performance.now();
   const { seed, runDir, onEpoch, ...given } = opts;
-  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
-  const config: VmdlsTrainConfig = { ...VMDLS_MNIST_TRAIN, ...defined };
+  const config = vmdlsRecipe(given);
   const source = vmdlsBatchSource(train, {
     seed,
     classesPerBatch: config.classesPerBatch,
@@ -59,10 +58,7 @@ export async function trainCeBaseline(
     latentDim: 1, // ε is drawn and ignored: the augmentation stream stays the one VMDLS sees
     normalization: backbone.normalization,
   });
-  const variables = trainableVariables(backbone.model);
-  const optimizer = config.optimizer === "sgd"
-    ? new SGD(variables, { lr: config.lr, momentum: 0.9, nesterov: true, weightDecay: 1e-4 })
-    : new Adam(variables, { lr: config.lr });
+  const optimizer = vmdlsOptimizer(config, trainableVariables(backbone.model));
   const losses: number[] = [];
   try {
     const result = await trainLoop(

@@ -207,6 +207,25 @@ export function vmdlsBatchSource(
   };
 }
 
+/** The recipe of a run: {@linkcode VMDLS_MNIST_TRAIN} with the given (defined) values over it. */
+export function vmdlsRecipe(given: Partial<VmdlsTrainConfig>): VmdlsTrainConfig {
+  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  return { ...VMDLS_MNIST_TRAIN, ...defined };
+}
+
+/**
+ * The recipe's optimiser over `variables` (`models/vae.py` l. 689–694): Adam(lr) with default betas and no weight
+ * decay, or SGD(lr, momentum 0.9, dampening 0, weight decay 1e-4, Nesterov).
+ */
+export function vmdlsOptimizer(
+  config: Pick<VmdlsTrainConfig, "optimizer" | "lr">,
+  variables: tf.Variable[],
+): SGD | Adam {
+  return config.optimizer === "sgd"
+    ? new SGD(variables, { lr: config.lr, momentum: 0.9, nesterov: true, weightDecay: 1e-4 })
+    : new Adam(variables, { lr: config.lr });
+}
+
 /**
  * Trains `net` in place with VMDLS's objective, as the reference's `step` (`models/vae.py` l. 240–282) and its
  * callbacks:
@@ -236,8 +255,7 @@ export function vmdlsBatchSource(
 export async function trainVmdls(net: VmdlsNet, train: Dataset, opts: VmdlsTrainOptions): Promise<VmdlsTrainResult> {
   const t0 = performance.now();
   const { seed, ablate = {}, runDir, checkpointEvery, maxSteps, onEpoch, ...given } = opts;
-  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
-  const config: VmdlsTrainConfig = { ...VMDLS_MNIST_TRAIN, ...defined };
+  const config = vmdlsRecipe(given);
   const useDistancing = ablate.distancing !== false, useKl = ablate.kl !== false;
   const k = net.numClasses, d = net.latentDim;
   const tracker = new ClassMeanTracker(k, d);
@@ -255,9 +273,7 @@ export async function trainVmdls(net: VmdlsNet, train: Dataset, opts: VmdlsTrain
     );
   }
   const marginAt = (epoch: number) => useDistancing ? distancingMarginAt(epoch, config.marginSchedule) : 0;
-  const optimizer = config.optimizer === "sgd"
-    ? new SGD(trainableVariables(net.model), { lr: config.lr, momentum: 0.9, nesterov: true, weightDecay: 1e-4 })
-    : new Adam(trainableVariables(net.model), { lr: config.lr });
+  const optimizer = vmdlsOptimizer(config, trainableVariables(net.model));
   const schedule = stepLr({ lr: config.lr, stepSize: config.stepSize, gamma: config.stepGamma });
   const curve: VmdlsEpochPoint[] = [];
   let priors: tf.Tensor2D | null = null; // m_c of the current epoch, built once per epoch
