@@ -15,7 +15,7 @@
  * @module
  */
 import pl from "nodejs-polars";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../io/atomic.ts";
 import type { EvaluateResult } from "../metrics/evaluate.ts";
@@ -345,6 +345,11 @@ function env(name: string): string | undefined {
 
 /** The repository root (two levels above this file). */
 export const REPO_ROOT: string = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
+
+/** A config's folder: as is when absolute, else relative to the repository root (e.g. `runDir: "checkpoints/x"`). */
+export function repoPath(dir: string): string {
+  return isAbsolute(dir) ? dir : join(REPO_ROOT, dir);
+}
 
 /** The default reports folder, `<repo>/reports` (git-ignored). */
 export const DEFAULT_REPORTS_DIR: string = join(REPO_ROOT, "reports");

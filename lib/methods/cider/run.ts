@@ -10,7 +10,7 @@
  * | SupCon, CIDER | KNN(K), `ciderMahalanobis` (global Σ, pinv: `eval_ood.py`) | KNN(K), Mahalanobis (tied Σ) |
  * @module
  */
-import { isAbsolute, join } from "node:path";
+import { join } from "node:path";
 import { createBackbone } from "../../backbones/mod.ts";
 import type { Dataset, Normalization } from "../../datasets/types.ts";
 import { pixelStatistics, resolveNormalization } from "../../datasets/normalization.ts";
@@ -22,7 +22,7 @@ import type { EvalSets } from "../../experiment/eval_sets.ts";
 import { accuracy } from "../../metrics/classification.ts";
 import type { DetectorSpec, NetOutputs } from "../../scores/mod.ts";
 import { argmaxRows } from "../../scores/matrix.ts";
-import { displayLabel, REPO_ROOT, type ResultRow } from "../../report/results.ts";
+import { displayLabel, repoPath, type ResultRow } from "../../report/results.ts";
 import { seedEverything } from "../../train/seed.ts";
 import { type CiderConfig, type CiderMethod, type CiderSetting, METHOD_NAMES } from "./config.ts";
 import { type EmbeddingQuality, embeddingQuality } from "../../metrics/embedding.ts";
@@ -130,7 +130,7 @@ export async function runMethod(
       ...(cfg.runDir
         ? {
           runDir: join(
-            isAbsolute(cfg.runDir) ? cfg.runDir : join(REPO_ROOT, cfg.runDir),
+            repoPath(cfg.runDir),
             `${setting.idDataset}-${setting.backbone}-w${setting.width}`,
             variant === "none" ? method : `${method}-${variant}`,
             `s${seed}`,

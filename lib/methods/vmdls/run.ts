@@ -22,7 +22,7 @@
  * of the full-ensemble Gaussians (VMDLS trainings, for all their scores) or of the logits (CE).
  * @module
  */
-import { isAbsolute, join } from "node:path";
+import { join } from "node:path";
 import { type Backbone, createBackbone } from "../../backbones/mod.ts";
 import { NORMALIZATION } from "../../datasets/normalization.ts";
 import { type DatasetName, DATASETS } from "../../datasets/registry.ts";
@@ -34,7 +34,7 @@ import { accuracy } from "../../metrics/classification.ts";
 import { type DetectorSpec, type Matrix, type NetOutputs, resolveSpec } from "../../scores/mod.ts";
 import { argmaxRows } from "../../scores/matrix.ts";
 import { vmdlsClasses, type VmdlsOptions, vmdlsReferenceScores, type VmdlsState } from "../../scores/vmdls.ts";
-import { displayLabel, REPO_ROOT, type ResultRow, type Variant } from "../../report/results.ts";
+import { displayLabel, repoPath, type ResultRow, type Variant } from "../../report/results.ts";
 import { seedEverything, unseed } from "../../train/seed.ts";
 import {
   type Autoencoder,
@@ -117,10 +117,6 @@ export type VmdlsRun = VmdlsExperiment["runs"][number];
 /** Images per set kept for the latent-space picture. */
 const EMBED_LIMIT = 300;
 
-function absolute(dir: string): string {
-  return isAbsolute(dir) ? dir : join(REPO_ROOT, dir);
-}
-
 /** Whether an optional OOD set has the setting's image shape (Omniglot is 28×28×1: MNIST settings only). */
 function fits(name: DatasetName, s: VmdlsSetting): boolean {
   const shape = DATASETS[name].shape, id = DATASETS[s.idDataset].shape;
@@ -182,9 +178,12 @@ export function splitKey(key: string): { score: string; variant: "faithful" | "c
 
 /** The rows' label of a (training, score, variant). */
 export function rowLabel(method: VmdlsMethod, score: string, variant: Variant): string {
-  const base = method === "ce" || score === "vmdls" ? METHOD_NAMES[method] : `VMDLS ${SCORE_NAMES[score] ?? score}`;
-  const named = method === "ce" ? `CE + ${score === "vmdls" ? "VMDLS Gaussians" : SCORE_NAMES[score] ?? score}` : base;
-  return displayLabel(named, variant);
+  const name = method === "ce"
+    ? `CE + ${score === "vmdls" ? "VMDLS Gaussians" : SCORE_NAMES[score] ?? score}`
+    : score === "vmdls"
+    ? METHOD_NAMES[method]
+    : `VMDLS ${SCORE_NAMES[score] ?? score}`;
+  return displayLabel(name, variant);
 }
 
 /** A run's VMDLS evaluation set for one OOD set (`metrics.ts`). */
@@ -236,7 +235,7 @@ export async function runMethod(
 ): Promise<{ rows: ResultRow[]; result: VmdlsRunResult }> {
   const { setting, method, seed } = cell;
   const recipe = trainConfigOf(cfg, setting);
-  const runDir = cfg.runDir ? join(absolute(cfg.runDir), settingSlug(setting), method, `s${seed}`) : undefined;
+  const runDir = cfg.runDir ? join(repoPath(cfg.runDir), settingSlug(setting), method, `s${seed}`) : undefined;
   const onEpoch = (e: { epoch: number }) => stage(`epoch ${e.epoch + 1}/${recipe.epochs}`);
   seedEverything(seed);
   const backbone = backboneFor(setting, sets);
@@ -366,7 +365,7 @@ export async function settingAutoencoder(
   const ae = mnistAutoencoder({ width: a.width, latentDim: a.latentDim });
   unseed();
   const runDir = cfg.runDir
-    ? join(absolute(cfg.runDir), settingSlug(setting), `ae-w${a.width}-z${a.latentDim}`)
+    ? join(repoPath(cfg.runDir), settingSlug(setting), `ae-w${a.width}-z${a.latentDim}`)
     : undefined;
   const outcome = await trainAutoencoder(ae, sets.train, { epochs: a.epochs, batchSize: a.batchSize, lr: a.lr }, {
     seed: cfg.dataSeed,
