@@ -9,12 +9,15 @@ import { type DetectorSpec, resolveSpec } from "../scores/mod.ts";
 import type { DetectorContext, NetOutputs, ScoredSet } from "../scores/detector.ts";
 import { type ExtractableModel, extractOutputs } from "./outputs.ts";
 
+/** Per-image scores: float32 from tensors, or float64 where a method computes its score in JS (ELOC's sums). */
+export type ScoreArray = Float32Array | Float64Array;
+
 /** One score's values on the ID test set and on each OOD set. */
 export interface ScoreSets {
-  id: Float32Array;
-  ood: Record<string, Float32Array>;
+  id: ScoreArray;
+  ood: Record<string, ScoreArray>;
   /** The held-out training images' scores (only with `scoreHeldOut`), e.g. to fix a threshold before testing. */
-  heldOut?: Float32Array;
+  heldOut?: ScoreArray;
 }
 
 /** The sets a pass scores (an `EvalSets` fits). */

@@ -189,7 +189,8 @@ export function resultRow(key: ResultKey, r: EvaluateResult, openSet?: OpenSetMe
     auroc: r.auroc,
     auprIn: r.auprIn,
     auprOut: r.auprOut,
-    fpr95: r.fpr95,
+    // The ODIN rule's FPR95 is NaN when no threshold has its TPR in [0.9495, 0.9505] (calMetric.py raises): no value.
+    fpr95: Number.isNaN(r.fpr95) ? null : r.fpr95,
     fpr95OodPositive: r.fpr95OodPositive,
     detectionError: r.detectionError,
     idAccuracy: r.idAccuracy ?? null,

@@ -201,6 +201,31 @@ export function formatNumber(v: number | null | undefined, scale = 100, digits =
   return v == null || Number.isNaN(v) ? "—" : (v * scale).toFixed(digits);
 }
 
+/**
+ * Mean and sample standard deviation (null with fewer than two values) of the finite values, and their count.
+ * @example Usage
+ * ```ts
+ * finiteMeanStd([0.2, NaN, 0.4]); // { mean: 0.3, std: 0.1414…, n: 2 }
+ * ```
+ */
+export function finiteMeanStd(values: readonly number[]): { mean: number | null; std: number | null; n: number } {
+  const v = values.filter(Number.isFinite), n = v.length;
+  if (n === 0) return { mean: null, std: null, n };
+  const mean = v.reduce((s, x) => s + x, 0) / n;
+  const std = n > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1)) : null;
+  return { mean, std, n };
+}
+
+/**
+ * A table cell "mean ± std" (×100, `digits` decimals) of the finite values over seeds, its tooltip counting the
+ * seeds used ("2 of 3 seed(s)": non-finite values, e.g. an FPR95 the ODIN rule cannot compute, are left out).
+ */
+export function meanStdCell(values: readonly number[], digits = 1): Cell {
+  const s = finiteMeanStd(values);
+  const text = formatNumber(s.mean, 100, digits) + (s.std === null ? "" : ` ± ${formatNumber(s.std, 100, digits)}`);
+  return { text, title: `${s.n} of ${values.length} seed(s)` };
+}
+
 /** Options of {@link comparePaper}. */
 export interface ComparePaperOptions {
   /** Also list our rows (for the paper's metrics) that no paper number matches. Default false. */

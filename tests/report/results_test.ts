@@ -45,6 +45,17 @@ Deno.test("resultRow() copies evaluate()'s metrics as fractions and records how 
   assert.equal(resultRow(KEY, evaluate([1], [0])).idAccuracy, null, "no classification → null, not NaN");
 });
 
+Deno.test("resultRow() records the ODIN rule's FPR95 as null when no threshold lands in [0.9495, 0.9505]", () => {
+  // 7 ID scores: TPR steps of 1/7, none in the window.
+  const id = Array.from({ length: 7 }, (_, i) => i / 7);
+  const r = evaluate(id, [0.05, 0.5], { fprRule: "odin" });
+  assert.ok(Number.isNaN(r.fpr95));
+  const x = resultRow(KEY, r);
+  assert.equal(x.fpr95, null);
+  assert.equal(x.auroc, r.auroc);
+  assert.equal(resultsFrame([x]).getColumn("fpr95").toArray()[0], null, "the row can be written");
+});
+
 Deno.test("resultsFrame() has a fixed schema, also when empty, and rejects a metric given ×100", () => {
   const empty = resultsFrame([]);
   assert.deepEqual(empty.columns, [...RESULT_COLUMNS]);

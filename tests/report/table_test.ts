@@ -2,7 +2,16 @@ import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { escapeHtml, Table } from "@lib/report/html_table.ts";
 import { parsePaperNumbers } from "@lib/report/paper_numbers.ts";
-import { AVERAGE, comparePaper, formatNumber, metricTable, paperTable, summarize } from "@lib/report/table.ts";
+import {
+  AVERAGE,
+  comparePaper,
+  finiteMeanStd,
+  formatNumber,
+  meanStdCell,
+  metricTable,
+  paperTable,
+  summarize,
+} from "@lib/report/table.ts";
 import { twoScoresTwoSets } from "./_fixtures.ts";
 
 const close = (a: unknown, b: number, msg?: string) =>
@@ -118,4 +127,18 @@ Deno.test("Table renders escaped HTML with a scoped style, aligned text, and a P
   assert.deepEqual(t.frame.toRecords(), [{ Name: "<a&b>", Value: "1.00" }, { Name: "c", Value: "22.50" }]);
   assert.equal(escapeHtml(`"'`), "&quot;&#39;");
   assert.deepEqual([formatNumber(null), formatNumber(NaN), formatNumber(0.12345)], ["—", "—", "12.35"]);
+});
+
+Deno.test("finiteMeanStd() gives the mean and sample std of the finite values only", () => {
+  const s = finiteMeanStd([0.2, NaN, 0.4]);
+  assert.ok(Math.abs(s.mean! - 0.3) < 1e-12 && Math.abs(s.std! - Math.SQRT2 * 0.1) < 1e-12);
+  assert.equal(s.n, 2);
+  assert.deepEqual(finiteMeanStd([NaN, NaN]), { mean: null, std: null, n: 0 });
+  assert.deepEqual(finiteMeanStd([0.5]), { mean: 0.5, std: null, n: 1 });
+});
+
+Deno.test("meanStdCell() reads mean ± std ×100 and counts the seeds it used", () => {
+  assert.deepEqual(meanStdCell([0.2, NaN, 0.4], 2), { text: "30.00 ± 14.14", title: "2 of 3 seed(s)" });
+  assert.deepEqual(meanStdCell([0.5]), { text: "50.0", title: "1 of 1 seed(s)" });
+  assert.deepEqual(meanStdCell([NaN]), { text: "—", title: "0 of 1 seed(s)" });
 });

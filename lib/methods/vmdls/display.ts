@@ -10,7 +10,7 @@ import { Table } from "../../report/html_table.ts";
 import { type Figure, projectionPlot, vegaLiteFigure } from "../../report/plot.ts";
 import type { Variant } from "../../report/results.ts";
 import { scoreHistogramFigure } from "../../report/score_views.ts";
-import { formatNumber } from "../../report/table.ts";
+import { formatNumber, meanStdCell } from "../../report/table.ts";
 import { SCORE_NAMES, settingSlug, type VmdlsRun } from "./run.ts";
 import type { VmdlsEpochPoint } from "./train.ts";
 
@@ -103,15 +103,6 @@ export function runsTable(runs: readonly VmdlsRun[]): Table {
   );
 }
 
-/** Mean and sample standard deviation (null with fewer than two values) of the finite values, and their count. */
-export function finiteMeanStd(values: readonly number[]): { mean: number | null; std: number | null; n: number } {
-  const v = values.filter(Number.isFinite), n = v.length;
-  if (n === 0) return { mean: null, std: null, n };
-  const mean = v.reduce((s, x) => s + x, 0) / n;
-  const std = n > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1)) : null;
-  return { mean, std, n };
-}
-
 /** The reference metrics shown, with their headers. */
 const REFERENCE_COLUMNS = [
   ["gridFpr95", "Grid FPR95 % ↓"],
@@ -146,9 +137,7 @@ export function referenceMetricsTable(runs: readonly VmdlsRun[]): Table {
   const rows = [...groups.values()].map(({ key, values }) => ({
     ...key,
     ...Object.fromEntries(REFERENCE_COLUMNS.map(([c]) => {
-      const s = finiteMeanStd(values[c]!);
-      const text = formatNumber(s.mean, 100, 1) + (s.std === null ? "" : ` ± ${formatNumber(s.std, 100, 1)}`);
-      return [c, { text, title: `${s.n} of ${values[c]!.length} seed(s)` }];
+      return [c, meanStdCell(values[c]!, 1)];
     })),
   }));
   return new Table(

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import type { VmdlsMethod, VmdlsSetting } from "@lib/methods/vmdls/config.ts";
 import {
   clusterSeparation,
-  finiteMeanStd,
   gaussianSeparationTable,
   latentFigure,
   pickRun,
@@ -134,14 +133,6 @@ Deno.test("runsTable() has one row per run with the VMDLS terms of the last epoc
     "—",
     "—",
   ]);
-});
-
-Deno.test("finiteMeanStd() gives the mean and sample std of the finite values only", () => {
-  const s = finiteMeanStd([0.2, NaN, 0.4]);
-  assert.ok(Math.abs(s.mean! - 0.3) < 1e-12 && Math.abs(s.std! - Math.SQRT2 * 0.1) < 1e-12);
-  assert.equal(s.n, 2);
-  assert.deepEqual(finiteMeanStd([NaN, NaN]), { mean: null, std: null, n: 0 });
-  assert.deepEqual(finiteMeanStd([0.5]), { mean: 0.5, std: null, n: 1 });
 });
 
 Deno.test("referenceMetricsTable() averages the reference's metrics over seeds and shows — where the grid is NaN", () => {
