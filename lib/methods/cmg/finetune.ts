@@ -1,7 +1,7 @@
 /**
  * CMG stage 2: fine-tuning the classifier head on ID batches plus class-mixed images from the frozen CVAE (Wang,
- * Shao, Lin, Hu, Liu, "Out-of-Distribution Detection with Class-Mixed Generation" (CMG), ECML-PKDD 2022; code
- * `shaoyijia/CMG` @265cc2c, `training/fine_tune.py` `get_m` l. 35–68 and `fine_tune_same_dataset` l. 71–191,
+ * Shao, Lin, Hu, Liu, "CMG: A Class-Mixed Generation Approach to Out-of-Distribution Detection", ECML-PKDD 2022;
+ * code `shaoyijia/CMG` @265cc2c, `training/fine_tune.py` `get_m` l. 35–68 and `fine_tune_same_dataset` l. 71–191,
  * `eval.py`; papers.md §4a "Stage 2", "Evaluation"):
  *
  * - the extractor (`classifier.convE`) is frozen (l. 77–78) **and in inference mode** (`classifier.eval()` then

@@ -1,6 +1,6 @@
 /**
- * CMG's test-time scores (Wang, Shao, Lin, Hu, Liu, "Out-of-Distribution Detection with Class-Mixed Generation",
- * ECML-PKDD 2022; code `shaoyijia/CMG` @265cc2c, `models/utils/score.py` and `training/fine_tune.py`; papers.md §4a),
+ * CMG's test-time scores (Wang, Shao, Lin, Hu, Liu, "CMG: A Class-Mixed Generation Approach to Out-of-Distribution
+ * Detection", ECML-PKDD 2022; code `shaoyijia/CMG` @265cc2c, `models/utils/score.py` and `training/fine_tune.py`; papers.md §4a),
  * oriented as the project's scores are: **higher = more in-distribution**. The reference's are outlier scores
  * (higher = OOD, `roc_auc_score(y == -1, score)`, `score.py` lines 16 and 31), so each function here is the
  * negation of the reference's score and gives the same AUROC with ID as the positive class.

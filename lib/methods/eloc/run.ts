@@ -264,7 +264,7 @@ export async function runMethod(
   const numClasses = sets.train.classes.length;
   const trained: Awaited<ReturnType<typeof trainOne>>[] = [];
   try {
-    for (const fold of method === "ce" ? [0] : [1, 2, 3, 4, 5]) {
+    for (const fold of method === "ce" ? [0] : Array.from({ length: ELOC_FOLDS }, (_, i) => i + 1)) {
       trained.push(await trainOne(cfg, cell, sets, fold, stage));
     }
     await stage("scoring");
