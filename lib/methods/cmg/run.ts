@@ -31,7 +31,7 @@ import { tf } from "../../tf.ts";
 import { trainCmgClassifier } from "./classifier.ts";
 import { type CmgConfig, type CmgMethod, type CmgSetting, METHOD_NAMES } from "./config.ts";
 import { type CmgCvae, createCmgCvae, trainCmgCvae } from "./cvae.ts";
-import { cmgMargins, type CmgMode, fineTuneCmg, scoreCmg } from "./finetune.ts";
+import { cmgMargins, type CmgMode, fineTuneCmg } from "./finetune.ts";
 import { generateClassMixed } from "./generate.ts";
 
 /** The `paper` column of every result row of this notebook. */
@@ -297,6 +297,8 @@ export async function runMethod(
     })
     : undefined;
   let best: { auroc: number; id: Float32Array; ood: Float32Array } | null = null;
+  // fineTuneCmg's last call of `evaluate` scores the final model: those scores are the clean variant's.
+  let latest: { id: Float32Array; ood: Float32Array } | null = null;
   const ft = await fineTuneCmg(s1.backbone, s1.cvae, sets.train, {
     mode: recipe.mode,
     K: CMG_K,
@@ -309,6 +311,7 @@ export async function runMethod(
     evaluate: async (scorer, step) => {
       const id = await scorer(sets.test), ood = await scorer(unseen.ds);
       const a = auroc(id, ood);
+      latest = { id, ood };
       // The reference keeps the first maximum (strict increase, fine_tune.py l. 177–178) over the scheduled
       // evaluations; fineTuneCmg's extra call for the last iterate (off schedule) is not one of them.
       if (step % cfg.finetune.evalEvery === 0 && (!best || a > best.auroc)) best = { auroc: a, id, ood };
@@ -316,11 +319,9 @@ export async function runMethod(
     },
     onEpoch: (e) => stage(`${METHOD_NAMES[method]}: epoch ${e.epoch + 1}/${cfg.finetune.epochs}`),
   });
-  const last = {
-    id: await scoreCmg(s1.backbone, sets.test, { mode: recipe.mode, K: CMG_K, batchSize: cfg.evalBatchSize }),
-    ood: await scoreCmg(s1.backbone, unseen.ds, { mode: recipe.mode, K: CMG_K, batchSize: cfg.evalBatchSize }),
-  };
   const kept = best as { auroc: number; id: Float32Array; ood: Float32Array } | null;
+  const last = latest as { id: Float32Array; ood: Float32Array } | null;
+  if (!last) throw new Error(`CMG ${method}: stage 2 ran no evaluation (no training step?)`);
   const scores: Record<string, Record<string, ScoreSets>> = {};
   const rows: ResultRow[] = [];
   if (cfg.variants.includes("faithful") && kept) {

@@ -38,7 +38,7 @@ import { displayLabel, repoPath, type ResultRow, type Selection } from "../../re
 import { deriveSeed, seedEverything, unseed } from "../../train/seed.ts";
 import { tf } from "../../tf.ts";
 import { type ElocConfig, type ElocMethod, type ElocSetting, epsilonOf, METHOD_NAMES } from "./config.ts";
-import { type ElocMember, elocScores } from "./score.ts";
+import { type ElocMember, type ElocScores, elocScores } from "./score.ts";
 import { type ElocEpochPoint, type ElocSelector, type ElocTrainResult, trainLeaveOut } from "./train.ts";
 
 /** The `paper` column of every result row of this notebook. */
@@ -162,6 +162,7 @@ async function trainOne(
   cfg: ElocConfig,
   cell: GridCell<ElocSetting> & { method: ElocMethod },
   sets: EvalSets,
+  vs: Record<"faithful" | "clean", VariantSets>,
   fold: number,
   stage: (label: string) => void | Promise<void>,
 ): Promise<{ backbone: Backbone; classes: number[]; leftOut: number[]; train: ElocTrainResult }> {
@@ -180,7 +181,6 @@ async function trainOne(
     normalization: normalizationOf(setting, sets.train),
   });
   unseed();
-  const vs = variantSets(cfg, sets);
   const where = fold === 0 ? "" : `fold ${fold}: `;
   const train = await trainLeaveOut(backbone, idTrain, parts ? parts.unseen : null, {
     ...cfg.train,
@@ -263,13 +263,13 @@ export async function runMethod(
   const { setting, method, seed } = cell;
   const numClasses = sets.train.classes.length;
   const trained: Awaited<ReturnType<typeof trainOne>>[] = [];
+  const vs = variantSets(cfg, sets);
   try {
     for (const fold of method === "ce" ? [0] : Array.from({ length: ELOC_FOLDS }, (_, i) => i + 1)) {
-      trained.push(await trainOne(cfg, cell, sets, fold, stage));
+      trained.push(await trainOne(cfg, cell, sets, vs, fold, stage));
     }
     await stage("scoring");
     const t0 = performance.now();
-    const vs = variantSets(cfg, sets);
     const rows: ResultRow[] = [];
     const scores: ElocRunResult["scores"] = {};
     const idAccuracy: Record<string, number> = {};
@@ -295,21 +295,34 @@ export async function runMethod(
         perScore.msp = await scorePerOod(setting, evaluated, ceScore(1, false), false);
         perScore.odin = await scorePerOod(setting, evaluated, ceScore(cfg.temperature, true));
       } else {
+        // The CE-perturbed scores of a (set, ε), computed once: the ensemble (`eloc`), member F_1 alone
+        // (`elocSingle`, each member is perturbed on its own) and the sweep all read them.
+        const ceCache = new Map<Dataset, Map<number, Promise<ElocScores>>>();
+        const ceScores = (ds: Dataset, epsilon: number) => {
+          const byEps = ceCache.get(ds) ?? new Map<number, Promise<ElocScores>>();
+          ceCache.set(ds, byEps);
+          if (!byEps.has(epsilon)) {
+            byEps.set(epsilon, elocScores(members, ds, { ...base, epsilon, perturbation: "ce" }));
+          }
+          return byEps.get(epsilon)!;
+        };
         for (const perturbation of cfg.perturbations) {
           const key = perturbation === "ce" ? "eloc" : "elocEntropy";
           if (method !== "eloc" && key !== "eloc") continue;
           perScore[key] = await scorePerOod(
             setting,
             evaluated,
-            async (ds, epsilon) => (await elocScores(members, ds, { ...base, epsilon, perturbation })).ensemble,
+            async (ds, epsilon) =>
+              (perturbation === "ce"
+                ? await ceScores(ds, epsilon)
+                : await elocScores(members, ds, { ...base, epsilon, perturbation })).ensemble,
           );
         }
         if (method === "eloc" && cfg.scoreAblations.singleMember) {
           perScore.elocSingle = await scorePerOod(
             setting,
             evaluated,
-            async (ds, epsilon) =>
-              (await elocScores(members.slice(0, 1), ds, { ...base, epsilon, perturbation: "ce" })).ensemble,
+            async (ds, epsilon) => (await ceScores(ds, epsilon)).members[0]!,
           );
         }
         if (method === "eloc" && cfg.scoreAblations.noPerturbation) {
@@ -322,11 +335,9 @@ export async function runMethod(
         }
         if (method === "eloc" && variant === cfg.variants[0] && cell.seed === cfg.seeds[0]) {
           for (const epsilon of cfg.epsilonSweep) {
-            const id = (await elocScores(members, test, { ...base, epsilon, perturbation: "ce" })).ensemble;
+            const id = (await ceScores(test, epsilon)).ensemble;
             const ood: Record<string, ScoreArray> = {};
-            for (const [n, ds] of Object.entries(evaluated.ood)) {
-              ood[n] = (await elocScores(members, ds, { ...base, epsilon, perturbation: "ce" })).ensemble;
-            }
+            for (const [n, ds] of Object.entries(evaluated.ood)) ood[n] = (await ceScores(ds, epsilon)).ensemble;
             sweep.push({ epsilon, sets: { id, ood } });
           }
         }
