@@ -66,7 +66,8 @@ export function parseDataArgs(args: readonly string[]): DataArgs {
 }
 
 function verification(e: ManifestEntry): string {
-  const f = e.files[0]!;
+  const f = e.files[0];
+  if (!f) return "installed by hand (see deno task data <name>)";
   return f.sha256 ? "sha256" : f.md5 ? "md5 only (sha256 null)" : "none (needs --trust-unverified)";
 }
 
@@ -88,7 +89,9 @@ function list(root: string): string {
       installed = Deno.statSync(`${root}/${name}`).isDirectory;
     } catch { /* not installed */ }
     const size = e.files.reduce((s, f) => s + (f.size ?? 0), 0);
-    const sz = e.files.every((f) => f.size !== null) ? `${(size / 1e6).toFixed(0)} MB` : "size unknown";
+    const sz = e.files.length && e.files.every((f) => f.size !== null)
+      ? `${(size / 1e6).toFixed(0)} MB`
+      : "size unknown";
     return `${name.padEnd(12)} ${(installed ? "installed" : "-").padEnd(10)} ${sz.padEnd(13)} ${verification(e)}`;
   });
   return [`data root: ${root}`, ...rows].join("\n");

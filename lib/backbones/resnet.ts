@@ -9,7 +9,8 @@
  *   shortcuts (option A: stride-2 subsampling plus zero channels); the default here is the projection shortcut
  *   (option B), as in the ResNet-18 family and the benchmark; `shortcut: "padding"` gives option A.
  *
- * Convolutions have no bias and are initialised N(0, 2 / (k²·out)) (CIDER's `kaiming_normal_(mode="fan_out")`).
+ * Convolutions have no bias and are initialised N(0, 2 / (k²·out)) (CIDER's `kaiming_normal_(mode="fan_out")`), or
+ * with PyTorch's default (`convInit: "torch"`, CMG's ResNet-18).
  * `featureList`: the stem's and every stage's output, average-pooled (the last equals `features`), as in
  * Lee et al.'s multi-layer Mahalanobis.
  * @module
@@ -27,6 +28,11 @@ export interface ResNetOptions extends BackboneOptions {
    * by the stride and zero-pad the new channels, no parameters). @default "projection"
    */
   shortcut?: "projection" | "padding";
+  /**
+   * Initialisation of every convolution: `"heFanOut"` = N(0, 2 / (k²·out)) (CIDER's `kaiming_normal_(mode="fan_out")`)
+   * or `"torch"` = PyTorch's default U(±1/√(in·k²)) (CMG's ResNet-18, which sets no init). @default "heFanOut"
+   */
+  convInit?: "heFanOut" | "torch";
 }
 
 /** A CIFAR ResNet's architecture: registry name, stage widths and blocks per stage. */
@@ -50,14 +56,15 @@ function paddingShortcut(x: Sym, filters: number, strides: number): Sym {
   return tf.layers.permute({ dims: [1, 3, 2] }).apply(y) as Sym;
 }
 
-function basicBlock(x: Sym, filters: number, strides: number, shortcut: ResNetOptions["shortcut"]): Sym {
+function basicBlock(x: Sym, filters: number, strides: number, opts: Pick<ResNetOptions, "shortcut" | "convInit">): Sym {
   const inChannels = x.shape[3] as number;
-  const y = bn(conv(relu(bn(conv(x, { filters, kernelSize: 3, strides }))), { filters, kernelSize: 3 }));
+  const init = opts.convInit ?? "heFanOut";
+  const y = bn(conv(relu(bn(conv(x, { filters, kernelSize: 3, strides, init }))), { filters, kernelSize: 3, init }));
   let s = x;
   if (strides !== 1 || inChannels !== filters) {
-    s = shortcut === "padding"
+    s = opts.shortcut === "padding"
       ? paddingShortcut(x, filters, strides)
-      : bn(conv(x, { filters, kernelSize: 1, strides, padding: 0 }));
+      : bn(conv(x, { filters, kernelSize: 1, strides, padding: 0, init }));
   }
   return relu(tf.layers.add().apply([y, s]) as Sym);
 }
@@ -74,9 +81,12 @@ export function cifarResNet(cfg: CifarResNetConfig, opts: ResNetOptions): Backbo
   if (!SHORTCUTS.includes(shortcut)) throw new Error(`Unknown shortcut "${shortcut}". Valid: ${SHORTCUTS.join(", ")}.`);
   const widths = cfg.widths.map((w) => scaled(w, width));
   const input = tf.input({ shape: [...(opts.inputShape ?? [32, 32, 3])] });
-  let h = mark(relu(bn(conv(input, { filters: widths[0]!, kernelSize: 3 }))), `${STAGE_PREFIX}0`);
+  const init = opts.convInit ?? "heFanOut";
+  let h = mark(relu(bn(conv(input, { filters: widths[0]!, kernelSize: 3, init }))), `${STAGE_PREFIX}0`);
   widths.forEach((w, stage) => {
-    for (let b = 0; b < cfg.blocks[stage]!; b++) h = basicBlock(h, w, b === 0 && stage > 0 ? 2 : 1, shortcut);
+    for (let b = 0; b < cfg.blocks[stage]!; b++) {
+      h = basicBlock(h, w, b === 0 && stage > 0 ? 2 : 1, { shortcut, convInit: init });
+    }
     h = mark(h, `${STAGE_PREFIX}${stage + 1}`);
   });
   return assembleBackbone({

@@ -303,6 +303,9 @@ export async function downloadDataset(name: string, opts: DownloadOptions = {}):
       return report;
     }
   }
+  if (entry.files.length === 0) {
+    throw new DownloadError(name, entry.manual ?? "the manifest lists no file to download");
+  }
   const downloads = join(root, ".downloads");
   Deno.mkdirSync(downloads, { recursive: true });
   const obtained = [];

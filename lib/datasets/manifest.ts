@@ -55,12 +55,37 @@ export interface ManifestEntry {
   expectedImages?: number;
   /** Keep only a seeded subset of the archive's images. */
   subset?: SubsetRule;
+  /**
+   * For a set that cannot be fetched by a program (a Google Drive link with no published file format or checksum):
+   * what a person does to install it. Such an entry has no `files`; `deno task data <name>` prints this text.
+   */
+  manual?: string;
 }
 
 const TFDS = "tensorflow/datasets url_checksums";
 const ODIN_LICENSE =
   "Released with ODIN (Liang et al., ICLR 2018; facebookresearch/odin, BSD-style license for the code). " +
   "Images derive from Tiny ImageNet / LSUN / iSUN: research use only, subject to the original datasets' terms.";
+
+/**
+ * One of CSI's "fixed-resize" OOD sets (Tack et al., NeurIPS 2020; alinlab/CSI@60742b6 README l. 33–34, 155–164),
+ * which CMG's Setting 2 uses as LSUN-FIX / ImageNet-FIX: 10 000 32×32 PNGs made by Resize(256) → CenterCrop(256) →
+ * Resize(32). Published only as Google Drive links, without a format, size or checksum: installed by hand.
+ */
+function csiFixSet(p: { name: string; label: string; url: string; source: string; script: string }): ManifestEntry {
+  return {
+    files: [],
+    homepage: "https://github.com/alinlab/CSI",
+    license: "Released with CSI (alinlab/CSI, MIT license for the code); the images keep their source " +
+      "datasets' terms (research use).",
+    layout: `${p.label}: 10 000 32×32 PNGs of ${p.source} (CSI's ${p.script}); the loader reads every PNG/JPEG ` +
+      `below data/${p.name}/, at any depth`,
+    expectedImages: 10000,
+    manual: `${p.label} is published only as a Google Drive file (CSI's README), with no format, size or checksum ` +
+      `to verify, so it is installed by hand: open ${p.url} in a browser, download it, unpack it, and put its ` +
+      `10 000 PNGs anywhere below data/${p.name}/ (or $OOD_DATA_DIR/${p.name}/).`,
+  };
+}
 
 /**
  * An ODIN OOD archive (Liang et al., ICLR 2018): a tar.gz on Dropbox with neither a published size nor a
@@ -240,6 +265,20 @@ export const MANIFEST = {
     md5: "8469c3ada62211477954ec1be53b12d0",
     layout: "SUN/images/*.jpg — 10 000 images of 50 scene concepts absent from ImageNet-1k (Unleashing Mask " +
       "squashes them to 32×32)",
+  }),
+  lsun_fix: csiFixSet({
+    name: "lsun_fix",
+    label: "LSUN-FIX",
+    url: "https://drive.google.com/file/d/1KVWj9xpHfVwGcErH5huVujk9snhEGOxE/view?usp=sharing",
+    source: "LSUN's training images of its 10 scene classes, 1 000 each",
+    script: "datasets/lsun_fix_preprocess.py",
+  }),
+  imagenet_fix: csiFixSet({
+    name: "imagenet_fix",
+    label: "ImageNet-FIX",
+    url: "https://drive.google.com/file/d/1sO_-noq10mmziB1ECDyNhD5T4u5otyKA/view?usp=sharing",
+    source: "ImageNet-30 training images of the 26 classes not close to a CIFAR-10 class",
+    script: "datasets/imagenet_fix_preprocess.py",
   }),
   omniglot: {
     files: [{

@@ -10,7 +10,8 @@
  * | `cifar100OpenOod` | (0.5071, 0.4867, 0.4408) | (0.2675, 0.2565, 0.2761) | OpenOOD CIFAR-100 |
  * | `mnistHalf` | 0.5 | 0.5 | VMDLS MNIST (maps to [-1, 1]) |
  * | `mnistStandard` | 0.1307 | 0.3081 | the usual MNIST statistics |
- * | `unitRange` | 0 | 1 | CMG (inputs in [0, 1], no normalization) |
+ * | `unitRange` | 0 | 1 | CMG MNIST (inputs in [0, 1], no normalization) |
+ * | `unitRangeRgb` | (0, 0, 0) | (1, 1, 1) | CMG CIFAR-10 (inputs in [0, 1], no normalization) |
  * | `imagenet` | (0.485, 0.456, 0.406) | (0.229, 0.224, 0.225) | ImageNet-pretrained backbones |
  *
  * CIDER's code lists the SupCon mean/std rounded to three decimals ((0.491, 0.482, 0.447)/(0.247, 0.244, 0.262));
@@ -28,6 +29,7 @@ export const NORMALIZATION = {
   mnistHalf: { mean: [0.5], std: [0.5] },
   mnistStandard: { mean: [0.1307], std: [0.3081] },
   unitRange: { mean: [0], std: [1] },
+  unitRangeRgb: { mean: [0, 0, 0], std: [1, 1, 1] },
   imagenet: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
 } as const satisfies Record<string, Normalization>;
 

@@ -28,6 +28,7 @@ Deno.test("main() skips embedded sets, fails on unknown names, and lists the man
     assert.equal(await main(["mnist", "--root", root]), 0);
     assert.equal(await main(["nope", "--root", root]), 1);
     assert.equal(await main(["--list", "--root", root]), 0);
+    assert.equal(await main(["lsun_fix", "--root", root]), 1, "a set installed by hand cannot be fetched");
     assert.equal(await main([]), 2);
   } finally {
     Object.assign(console, orig);
@@ -36,4 +37,10 @@ Deno.test("main() skips embedded sets, fails on unknown names, and lists the man
   assert.ok(logged.some((l) => l.includes("mnist: embedded, nothing to download")));
   assert.ok(logged.some((l) => l.includes("nope: unknown dataset")));
   assert.ok(logged.some((l) => /tin_crop\s+-\s+size unknown\s+md5 only/.test(l)));
+  assert.ok(logged.some((l) => /lsun_fix\s+-\s+size unknown\s+installed by hand/.test(l)));
+  assert.ok(
+    logged.some((l) =>
+      /lsun_fix: FAILED — lsun_fix: .*open https:\/\/drive\.google\.com.* below data\/lsun_fix\//.test(l)
+    ),
+  );
 });

@@ -5,7 +5,7 @@ const entries = Object.entries(MANIFEST) as [string, ManifestEntry][];
 
 Deno.test("every manifest file has an official URL, a well-formed or explicitly null checksum, and a source", () => {
   for (const [name, e] of entries) {
-    assert.ok(e.files.length > 0, name);
+    assert.ok(e.files.length > 0 || (e.manual ?? "").length > 50, `${name}: files, or how to install it by hand`);
     assert.ok(e.license.length > 10 && e.layout.length > 5 && /^https?:\/\//.test(e.homepage), name);
     for (const f of e.files) {
       assert.ok(/^https?:\/\/[^/]+\//.test(f.url), `${name}: ${f.url}`);
@@ -31,4 +31,13 @@ Deno.test("the ODIN Dropbox archives have null SHA-256 (none is published) and c
     assert.match(MANIFEST[n].files[0]!.url, /dropbox\.com\/.*\?dl=1$/);
   }
   assert.ok(isDownloadable("svhn") && !isDownloadable("mnist") && !isDownloadable("toString"));
+});
+
+Deno.test("CSI's LSUN-FIX and ImageNet-FIX are installed by hand: no file, the Google Drive link and the target folder", () => {
+  for (const n of ["lsun_fix", "imagenet_fix"] as const) {
+    const e: ManifestEntry = MANIFEST[n];
+    assert.equal(e.files.length, 0, n);
+    assert.match(e.manual!, /https:\/\/drive\.google\.com\/file\/d\/[\w-]+\/view/);
+    assert.match(e.manual!, new RegExp(`data/${n}/`));
+  }
 });

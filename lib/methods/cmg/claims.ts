@@ -59,8 +59,12 @@ export function cmgClaims(cfg: Pick<CmgConfig, "methods" | "variants">): ClaimSp
 
 /**
  * The rows with every partition of an ID dataset under one `idDataset` (`mnist:p3` → `mnist, mean over partitions`),
- * so that `evaluateClaims`' per-seed average runs over the partitions: the paper's "mean" column.
+ * so that `evaluateClaims`' per-seed average runs over the partitions: the paper's "mean" column. Setting-2 rows
+ * (no partition) are kept as they are (their average runs over the OOD sets).
  */
 export function partitionMeanRows(rows: readonly ResultRow[]): ResultRow[] {
-  return rows.map((r) => ({ ...r, idDataset: `${r.idDataset.replace(/:p\d+$/, "")}, mean over partitions` }));
+  return rows.map((r) => {
+    const m = /^(.*):p\d+$/.exec(r.idDataset);
+    return m ? { ...r, idDataset: `${m[1]}, mean over partitions` } : r;
+  });
 }

@@ -4,15 +4,18 @@
  * `models/main_model.py`, `train.py`; papers.md §4a "Stage 1"):
  *
  * - network: `MainModel(28, 1, 11)` = the MNIST extractor + MLP head (`createBackbone("cmg_cnn", { numClasses: 11 })`),
- *   n_out = 11 logits for K = 6 seen classes labelled 0..5 (`train.py` l. 100);
+ *   n_out = 11 logits for K = 6 seen classes labelled 0..5 (`train.py` l. 100); for CIFAR-10 `MainModel(32, 3, 11)`
+ *   (Setting 1) or `MainModel(32, 3, 110)` (Setting 2, all 10 classes), a ResNet-18 extractor (`models/conv/nets.py`,
+ *   PyTorch's default initialisation: `createBackbone("resnet18", { convInit: "torch", headHidden: [512] })`);
  * - loss: softmax cross-entropy over **all** n_out logits with targets 0..K−1 (`F.cross_entropy(prediction, y,
  *   reduction='none')` + `weighted_average(…, weights=None)` = the batch mean, `main_model.py` l. 76–79), so the
  *   unseen slot K and the spare slots K+1..n_out−1 are pushed down by every training softmax;
  * - training mode (`self.train()`, `main_model.py` l. 70): BatchNorm batch statistics and the extractor's Dropout2d
  *   active, the first one on the raw input image;
  * - `torch.optim.Adam(model.parameters(), lr=0.001)` (`train_classifier.py` l. 13–14): PyTorch Adam, no weight decay,
- *   no schedule; 100 epochs for MNIST (l. 7–8); batches of 512, shuffled (`train.py` l. 30, 95); inputs in [0, 1]
- *   (`transforms.ToTensor()` only, `train.py` l. 41); the final weights are kept (`train_classifier.py` l. 24).
+ *   no schedule; 100 epochs for MNIST, 200 for CIFAR-10 (l. 7–11); batches of 512, shuffled (`train.py` l. 30, 95);
+ *   inputs in [0, 1] (`transforms.ToTensor()` only, `train.py` l. 41), CIFAR-10's augmented with RandomCrop(32,
+ *   padding 4) + HorizontalFlip (l. 54–57); the final weights are kept (`train_classifier.py` l. 24).
  *
  * Why not `trainClassifier` (`lib/train/classifier.ts`): it is SGD with momentum under a cosine schedule, while CMG
  * uses plain Adam at a constant rate; this is a thin `trainLoop` call instead.
@@ -20,6 +23,7 @@
  */
 import { tf } from "../../tf.ts";
 import type { Backbone } from "../../backbones/mod.ts";
+import type { AugmentationName, AugmentStep } from "../../data/augment.ts";
 import type { Dataset } from "../../datasets/types.ts";
 import { Adam, datasetSource, type LossOutput, trainableVariables, trainLoop } from "../../train/mod.ts";
 
@@ -40,6 +44,11 @@ export interface TrainCmgClassifierOptions {
   lr?: number;
   /** Seed of the batch order (seed `Math.random` with `seedEverything` for the weights and the dropout masks). */
   seed: number;
+  /**
+   * Training augmentation: none for MNIST, `cropFlip` (RandomCrop(32, padding 4) + HorizontalFlip) for CIFAR-10
+   * (`train.py` l. 54–57). @default "none"
+   */
+  augment?: AugmentationName | readonly AugmentStep[];
   /** Checkpoint folder for `trainLoop` (saved at every epoch end, resumed when it holds a checkpoint). */
   runDir?: string;
   /** Called after every epoch with its curve point. */
@@ -125,7 +134,12 @@ export async function trainCmgClassifier(
   const batchSize = opts.batchSize ?? CMG_CLASSIFIER.batchSize;
   const lr = opts.lr ?? CMG_CLASSIFIER.lr;
   const t0 = performance.now();
-  const source = datasetSource(idTrain, { batchSize, normalization: backbone.normalization, seed: opts.seed });
+  const source = datasetSource(idTrain, {
+    batchSize,
+    normalization: backbone.normalization,
+    seed: opts.seed,
+    augment: opts.augment ?? "none",
+  });
   const optimizer = new Adam(trainableVariables(backbone.model), { lr });
   const curve: CmgClassifierEpoch[] = [];
   try {

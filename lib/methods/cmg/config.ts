@@ -30,28 +30,59 @@ export const METHOD_NAMES: Readonly<Record<CmgMethod, string>> = {
   cmgSigma1: "CMG-e, σ = 1",
 };
 
-/** ID datasets of Setting 1 (MNIST's 9-conv CNN, CIFAR-10's ResNet-18). */
+/** ID datasets (Setting 1: MNIST with the 9-conv CNN, CIFAR-10 with ResNet-18; Setting 2: CIFAR-10). */
 export const CMG_ID_DATASETS = ["mnist", "cifar10"] as const;
 
-/** One experimental setting: a Setting-1 partition of an ID dataset with its backbone. */
-export interface CmgSetting {
-  idDataset: typeof CMG_ID_DATASETS[number];
-  /** Partition 1–5: seen classes {p−1 … p+4}. */
-  partition: 1 | 2 | 3 | 4 | 5;
-  /** Backbone registry name (`cmg_cnn` for MNIST). */
-  backbone: "cmg_cnn" | "resnet18";
-  /** Channel-width multiplier of the classifier (1 = the reference). */
-  width: number;
-}
+/** An ID dataset of the notebook. */
+export type CmgIdDataset = typeof CMG_ID_DATASETS[number];
+
+/**
+ * The OOD sets of the reference's Setting 2 (`datasets/datasetsHelper.py` `get_ood_dataset`, l. 66–91), by our
+ * registry names: SVHN's test split, `LSUN` = ODIN's `LSUN_resize`, `tinyImageNet` = ODIN's `Imagenet_resize`,
+ * `LSUN-FIX` and `ImageNet-FIX` = CSI's fixed-resize sets (alinlab/CSI), CIFAR-100's test split.
+ */
+export const CMG_SETTING2_OOD = ["svhn", "lsun_resize", "lsun_fix", "tin_resize", "imagenet_fix", "cifar100"] as const;
+
+/** A Setting-2 OOD set. */
+export type CmgSetting2Ood = typeof CMG_SETTING2_OOD[number];
+
+/**
+ * One experimental setting. **Setting 1**: a partition of an ID dataset, its 6 seen classes the ID data and the test
+ * images of the 4 others the OOD set (11 outputs). **Setting 2**: CIFAR-10, all 10 classes, against other datasets
+ * (110 outputs, `eval.py` l. 130).
+ */
+export type CmgSetting =
+  | {
+    setting: 1;
+    idDataset: CmgIdDataset;
+    /** Partition 1–5: seen classes {p−1 … p+4}. */
+    partition: 1 | 2 | 3 | 4 | 5;
+    /** Backbone registry name (`cmg_cnn` for MNIST, `resnet18` for CIFAR-10). */
+    backbone: "cmg_cnn" | "resnet18";
+    /** Channel-width multiplier of the classifier (1 = the reference). */
+    width: number;
+  }
+  | {
+    setting: 2;
+    idDataset: "cifar10";
+    /** The OOD sets (each a test set against all of CIFAR-10's test images). */
+    oodDatasets: readonly CmgSetting2Ood[];
+    backbone: "resnet18";
+    width: number;
+  };
+
+/** Per ID dataset: a value the reference sets per dataset (epochs 100 / 200, σ 3 / 5). */
+export type PerDataset<T> = Readonly<Record<CmgIdDataset, T>>;
 
 /** The config literal of the CMG notebook. */
 export interface CmgConfig {
-  /** Settings (one per partition); each runs every method for every seed. */
+  /** Settings (Setting-1 partitions, Setting 2); each runs every method for every seed. */
   settings: readonly CmgSetting[];
   methods: readonly CmgMethod[];
   /**
    * `faithful`: the maximum AUROC over the stage-2 evaluations (the reference's reported number, chosen on the test
-   * set; rows `selection: best-test`); `clean`: the last iterate (`selection: last`). One fine-tuning serves both.
+   * set, per OOD set; rows `selection: best-test`); `clean`: the last iterate (`selection: last`). One fine-tuning
+   * serves both.
    */
   variants: readonly ("faithful" | "clean")[];
   seeds: readonly number[];
@@ -61,21 +92,50 @@ export interface CmgConfig {
   trainLimit: number | null;
   /** Test images before the class split (seeded subset; null = all). */
   nTest: number | null;
-  /** Stage 1, the classifier: epochs, batch, Adam lr (reference 100, 512, 1e-3). */
-  classifier: { epochs: number; batchSize: number; lr: number };
+  /** Images per Setting-2 OOD set (seeded subset; null = all). */
+  oodLimit: number | null;
   /**
-   * Stage 1, the CVAE: epochs, batch, Adam lr (reference 100, 512, 1e-3), encoder padding (15 = the reference's
-   * 28×28 map, 1 = a narrow CPU variant) and width.
+   * Stage 1, the classifier: epochs per ID dataset (reference 100 MNIST, 200 CIFAR-10), batch, Adam lr (512, 1e-3).
+   * CIFAR-10's classifier trains with RandomCrop(32, 4) + HorizontalFlip (`train.py` l. 54–57).
    */
-  cvae: { epochs: number; batchSize: number; lr: number; encoderPadding: 15 | 1; width: number };
-  /** Stage 2: epochs, ID and generated images per step, Adam lr, μ, evaluation period (reference 15, 128, 128, 1e-4, 0.1, 20). */
-  finetune: { epochs: number; batchSize: number; genPerStep: number; lr: number; mu: number; evalEvery: number };
-  /** σ of the generator's z (3 MNIST, 5 CIFAR-10); the `cmgSigma1` ablation uses 1. */
-  sigma: number;
+  classifier: { epochs: PerDataset<number>; batchSize: number; lr: number };
+  /**
+   * Stage 1, the CVAE: epochs per ID dataset (reference 100 / 200), batch, Adam lr (512, 1e-3), the MNIST encoder's
+   * padding (15 = the reference's 28×28 map, 1 = a narrow CPU variant; CIFAR-10's encoder is a ResNet-18) and width.
+   */
+  cvae: { epochs: PerDataset<number>; batchSize: number; lr: number; encoderPadding: 15 | 1; width: number };
+  /**
+   * Stage 2: epochs, ID and generated images per step, Adam lr, μ, evaluation period per setting (reference 15, 128,
+   * 128, 1e-4, 0.1, every 20 steps in Setting 1 and 100 in Setting 2).
+   */
+  finetune: {
+    epochs: number;
+    batchSize: number;
+    genPerStep: number;
+    lr: number;
+    mu: number;
+    evalEvery: { setting1: number; setting2: number };
+  };
+  /** σ of the generator's z per ID dataset (3 MNIST, 5 CIFAR-10); the `cmgSigma1` ablation uses 1. */
+  sigma: PerDataset<number>;
   /** Pictures of the first setting and seed: images per grid (0 = none). */
   galleryImages: number;
   /** Images per forward pass when scoring. */
   evalBatchSize: number;
+}
+
+/**
+ * The reference's stage-1 epochs per dataset (`train_classifier.py` l. 7–11, `train_cvae.py` l. 9–13) and evaluation
+ * period per setting (`fine_tune.py` l. 146, 263); σ per dataset is `CMG_SIGMA` (`generate.ts`).
+ */
+export const CMG_REFERENCE = {
+  epochs: { mnist: 100, cifar10: 200 },
+  evalEvery: { setting1: 20, setting2: 100 },
+} as const;
+
+/** Seen classes K and classifier outputs n_out of a setting (`MainModel(…, 11)` / `MainModel(32, 3, 110)`). */
+export function cmgClasses(s: Pick<CmgSetting, "setting">): { K: number; nOut: number } {
+  return s.setting === 1 ? { K: 6, nOut: 11 } : { K: 10, nOut: 110 };
 }
 
 /**
@@ -90,9 +150,12 @@ export function checkCmgConfig<C extends CmgConfig>(cfg: C): C {
   if (cfg.settings.length === 0) fail("settings is empty");
   cfg.settings.forEach((s, i) => {
     const at = `settings[${i}]`;
-    oneOf(s.idDataset, `${at}.idDataset`, CMG_ID_DATASETS);
-    oneOf(String(s.partition), `${at}.partition`, ["1", "2", "3", "4", "5"]);
-    oneOf(s.backbone, `${at}.backbone`, ["cmg_cnn", "resnet18"]);
+    oneOf(String(s.setting), `${at}.setting`, ["1", "2"]);
+    oneOf(s.idDataset, `${at}.idDataset`, s.setting === 2 ? ["cifar10"] : CMG_ID_DATASETS);
+    const backbone = s.idDataset === "mnist" ? "cmg_cnn" : "resnet18";
+    oneOf(s.backbone, `${at}.backbone (for ${s.idDataset})`, [backbone]);
+    if (s.setting === 1) oneOf(String(s.partition), `${at}.partition`, ["1", "2", "3", "4", "5"]);
+    else list(s.oodDatasets, `${at}.oodDatasets`, CMG_SETTING2_OOD);
     positive(s.width, `${at}.width`);
   });
   list(cfg.methods, "methods", CMG_METHODS);
@@ -100,18 +163,23 @@ export function checkCmgConfig<C extends CmgConfig>(cfg: C): C {
   list(cfg.seeds, "seeds");
   posInt(cfg.trainLimit, "trainLimit", true);
   posInt(cfg.nTest, "nTest", true);
-  for (const k of ["epochs", "batchSize"] as const) {
-    posInt(cfg.classifier[k], `classifier.${k}`);
-    posInt(cfg.cvae[k], `cvae.${k}`);
+  posInt(cfg.oodLimit, "oodLimit", true);
+  for (const d of CMG_ID_DATASETS) {
+    posInt(cfg.classifier.epochs[d], `classifier.epochs.${d}`);
+    posInt(cfg.cvae.epochs[d], `cvae.epochs.${d}`);
+    positive(cfg.sigma[d], `sigma.${d}`);
   }
+  posInt(cfg.classifier.batchSize, "classifier.batchSize");
+  posInt(cfg.cvae.batchSize, "cvae.batchSize");
   positive(cfg.classifier.lr, "classifier.lr");
   positive(cfg.cvae.lr, "cvae.lr");
   oneOf(String(cfg.cvae.encoderPadding), "cvae.encoderPadding", ["15", "1"]);
   positive(cfg.cvae.width, "cvae.width");
-  for (const k of ["epochs", "batchSize", "genPerStep", "evalEvery"] as const) posInt(cfg.finetune[k], `finetune.${k}`);
+  for (const k of ["epochs", "batchSize", "genPerStep"] as const) posInt(cfg.finetune[k], `finetune.${k}`);
+  posInt(cfg.finetune.evalEvery.setting1, "finetune.evalEvery.setting1");
+  posInt(cfg.finetune.evalEvery.setting2, "finetune.evalEvery.setting2");
   positive(cfg.finetune.lr, "finetune.lr");
   inRange(cfg.finetune.mu, "finetune.mu", 0, Infinity);
-  positive(cfg.sigma, "sigma");
   inRange(cfg.galleryImages, "galleryImages", 0, 256);
   posInt(cfg.evalBatchSize, "evalBatchSize");
   return cfg;

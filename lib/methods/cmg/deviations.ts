@@ -7,7 +7,8 @@
 import type { Deviation } from "../../experiment/claims.ts";
 import { CMG_CLASSIFIER } from "./classifier.ts";
 import { CMG_FINETUNE } from "./finetune.ts";
-import type { CmgConfig } from "./config.ts";
+import { CMG_REFERENCE, type CmgConfig, type PerDataset } from "./config.ts";
+import { CMG_SIGMA } from "./generate.ts";
 
 const differs = (a: Record<string, unknown>, b: Record<string, unknown>, keys: readonly string[]) =>
   keys.filter((k) => a[k] !== b[k]);
@@ -23,60 +24,105 @@ const differs = (a: Record<string, unknown>, b: Record<string, unknown>, keys: r
  */
 export function cmgDeviations(cfg: CmgConfig): Deviation[] {
   const out: Deviation[] = [];
-  const clf = differs(cfg.classifier, CMG_CLASSIFIER, ["epochs", "batchSize", "lr"]);
+  const datasets = [...new Set(cfg.settings.map((s) => s.idDataset))];
+  const epochs = (of: PerDataset<number>) =>
+    datasets.filter((d) => of[d] !== CMG_REFERENCE.epochs[d]).map((d) => `epochs ${of[d]} (${d})`);
+  const referenceEpochs = datasets.map((d) => `${CMG_REFERENCE.epochs[d]} epochs (${d})`).join(", ");
+  const clf = [
+    ...epochs(cfg.classifier.epochs),
+    ...differs(cfg.classifier, CMG_CLASSIFIER, ["batchSize", "lr"]).map((k) =>
+      `${k} ${cfg.classifier[k as "batchSize" | "lr"]}`
+    ),
+  ];
   if (clf.length) {
     out.push({
       id: "stage 1: classifier",
-      paper: "Adam 1e-3, batch 512, 100 epochs (`training/train_classifier.py`, `train.py`)",
-      ours: clf.map((k) => `${k} ${cfg.classifier[k as keyof CmgConfig["classifier"]]}`).join(", "),
+      paper: `Adam 1e-3, batch 512, ${referenceEpochs} (\`training/train_classifier.py\`, \`train.py\`)`,
+      ours: clf.join(", "),
     });
   }
-  const vae = differs(cfg.cvae, { ...CMG_CLASSIFIER, encoderPadding: 15, width: 1 }, [
-    "epochs",
-    "batchSize",
-    "lr",
-    "encoderPadding",
-    "width",
-  ]);
+  const mnist = datasets.includes("mnist");
+  const vae = [
+    ...epochs(cfg.cvae.epochs),
+    ...differs(cfg.cvae, { ...CMG_CLASSIFIER, encoderPadding: mnist ? 15 : cfg.cvae.encoderPadding, width: 1 }, [
+      "batchSize",
+      "lr",
+      "encoderPadding",
+      "width",
+    ]).map((k) => `${k} ${cfg.cvae[k as "batchSize" | "lr" | "encoderPadding" | "width"]}`),
+  ];
   if (vae.length) {
     out.push({
       id: "stage 1: CVAE",
-      paper:
-        "Adam 1e-3, batch 512, 100 epochs (`training/train_cvae.py`); encoder convolutions with padding 15 (a 28×28 map, 100 352-wide " +
-        "flatten, ≈ 110 M parameters; `models/conv/nets.py`)",
-      ours: vae.map((k) => `${k} ${cfg.cvae[k as keyof CmgConfig["cvae"]]}`).join(", ") +
-        (cfg.cvae.encoderPadding === 1 ? " (padding 1: the encoder ends at 7×7, flatten 6 272, for a CPU)" : ""),
+      paper: `Adam 1e-3, batch 512, ${referenceEpochs} (\`training/train_cvae.py\`)` +
+        (mnist
+          ? "; MNIST encoder convolutions with padding 15 (a 28×28 map, 100 352-wide flatten, ≈ 110 M parameters; " +
+            "`models/conv/nets.py`)"
+          : ""),
+      ours: vae.join(", ") +
+        (mnist && cfg.cvae.encoderPadding === 1
+          ? " (padding 1: the encoder ends at 7×7, flatten 6 272, for a CPU)"
+          : ""),
     });
   }
-  const ft = differs(cfg.finetune, CMG_FINETUNE, ["epochs", "batchSize", "genPerStep", "lr", "mu", "evalEvery"]);
+  const ft = differs(cfg.finetune, CMG_FINETUNE, ["epochs", "batchSize", "genPerStep", "lr", "mu"])
+    .map((k) => `${k} ${cfg.finetune[k as "epochs" | "batchSize" | "genPerStep" | "lr" | "mu"]}`);
+  const settings = new Set(cfg.settings.map((s) => s.setting));
+  for (const n of [1, 2] as const) {
+    const key = n === 1 ? "setting1" : "setting2";
+    if (settings.has(n) && cfg.finetune.evalEvery[key] !== CMG_REFERENCE.evalEvery[key]) {
+      ft.push(`evaluation every ${cfg.finetune.evalEvery[key]} steps in Setting ${n}`);
+    }
+  }
   if (ft.length) {
     out.push({
       id: "stage 2",
       paper: "15 epochs of the head, Adam 1e-4, 128 ID + 128 generated images per step, μ = 0.1, evaluation every " +
-        "20 steps (`training/fine_tune.py`)",
-      ours: ft.map((k) => `${k} ${cfg.finetune[k as keyof CmgConfig["finetune"]]}`).join(", "),
+        "20 steps in Setting 1 and 100 in Setting 2 (`training/fine_tune.py`)",
+      ours: ft.join(", "),
     });
   }
   const widths = [...new Set(cfg.settings.map((s) => s.width))].filter((w) => w !== 1);
   if (widths.length) {
     out.push({
       id: "classifier width",
-      paper: "the 9-conv CNN at widths 64/128 and a 512-unit head (`models/conv/cnn.py`, `models/fc/nets.py`)",
+      paper: "the 9-conv CNN at widths 64/128 (MNIST) or ResNet-18 (CIFAR-10), and a 512-unit head " +
+        "(`models/conv/cnn.py`, `models/conv/nets.py`, `models/fc/nets.py`)",
       ours: `width ×${widths.join(", ×")} (channels and the head's hidden layer)`,
     });
   }
-  const sigmas = cfg.settings.map((s) => (s.idDataset === "mnist" ? 3 : 5));
-  if (sigmas.some((s) => s !== cfg.sigma)) {
-    out.push({ id: "σ", paper: "σ = 3 (MNIST), 5 (CIFAR-10)", ours: `σ = ${cfg.sigma}` });
+  const sigmas = datasets.filter((d) => cfg.sigma[d] !== CMG_SIGMA[d]);
+  if (sigmas.length) {
+    out.push({
+      id: "σ",
+      paper: "σ = 3 (MNIST), 5 (CIFAR-10)",
+      ours: sigmas.map((d) => `σ = ${cfg.sigma[d]} (${d})`).join(", "),
+    });
   }
   if (cfg.trainLimit !== null || cfg.nTest !== null) {
     out.push({
       id: "sizes",
-      paper: "the whole training split of the seen classes; the whole test split",
+      paper: "the whole training split of the seen classes (all of CIFAR-10's in Setting 2); the whole test split",
       ours: [
         cfg.trainLimit !== null ? `a seeded subset of ${cfg.trainLimit} training images before the class split` : "",
         cfg.nTest !== null ? `${cfg.nTest} test images before the class split` : "",
       ].filter(Boolean).join("; "),
+    });
+  }
+  if (cfg.oodLimit !== null && cfg.settings.some((s) => s.setting === 2)) {
+    out.push({
+      id: "Setting-2 OOD sets",
+      paper: "every image of each OOD set (SVHN's 26 032 test images, 10 000 of the others)",
+      ours: `a seeded subset of ${cfg.oodLimit} images per OOD set`,
+    });
+  }
+  if (cfg.settings.some((s) => s.setting === 2) && cfg.variants.includes("faithful")) {
+    out.push({
+      id: "Setting 2, faithful: one fine-tuning",
+      paper: "`eval.py` fine-tunes once per OOD set (`--ood_dataset`), each run keeping its own maximum",
+      ours: "one fine-tuning evaluated on every OOD set, the maximum kept per set: the same numbers when the runs " +
+        "are seeded alike (the OOD set changes no random draw of the fine-tuning)",
+      variant: "faithful",
     });
   }
   if (cfg.variants.includes("clean")) {
@@ -105,8 +151,8 @@ export function cmgDeviations(cfg: CmgConfig): Deviation[] {
     },
     {
       id: "seeds",
-      paper: "seed 123, one run per partition",
-      ours: `${cfg.seeds.length} seed(s) per partition, every network seeded from the run seed`,
+      paper: "seed 123, one run per setting",
+      ours: `${cfg.seeds.length} seed(s) per setting, every network seeded from the run seed`,
     },
   );
   return out;

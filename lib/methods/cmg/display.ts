@@ -1,7 +1,7 @@
 /**
  * The CMG-specific displays (conventions C14); the shared views of `lib/report` and `lib/experiment` show the
  * data, our metric tables, the claims and the deviations. Here: the paper's table (one column per Setting-1
- * partition and their mean) and its bar chart, one line per run, the stage-2 AUROC curves with the evaluation the
+ * partition and their mean) and its bar chart, Setting 2's table (one column per OOD set), one line per run, the stage-2 AUROC curves with the evaluation the
  * faithful variant keeps, the picture grids of the CVAE (real, reconstructed, conditional, class-mixed and unseen
  * images) and the ID vs unseen score histograms. Numbers stay fractions until they are formatted here.
  * @module
@@ -198,6 +198,56 @@ export function partitionBarChart(rows: readonly ResultRow[], opts: PartitionOpt
   }, `[${title}: ${series.join(", ")}]`);
 }
 
+/**
+ * Setting 2's table: one row per (label, score) of the rows without a partition (CIFAR-10 against other datasets),
+ * one column per OOD set and "Mean" (the mean over the sets within a seed, then over seeds); each cell the mean ±
+ * sample std over seeds ×100. The faithful rows keep, per OOD set, the evaluation with that set's highest AUROC.
+ * Says so in an empty table when there is no Setting-2 row (the `default` profile has none).
+ */
+export function setting2Table(rows: readonly ResultRow[], opts: PartitionOptions = {}): Table {
+  const metric = opts.metric ?? "auroc", digits = opts.digits ?? 1;
+  const rule = opts.fprRule ?? rows[0]?.fprRule;
+  const mine = rows.filter((r) => r.fprRule === rule && !parsePartition(r.idDataset));
+  const sets = [...new Set(mine.map((r) => r.oodDataset))];
+  const lines = new Map<string, { label: string; score: string; bySet: Map<string, Map<number, number>> }>();
+  for (const r of mine) {
+    const key = JSON.stringify([r.label, r.score]);
+    const line = lines.get(key) ?? { label: r.label, score: r.score, bySet: new Map() };
+    lines.set(key, line);
+    const bySeed = line.bySet.get(r.oodDataset) ?? new Map<number, number>();
+    line.bySet.set(r.oodDataset, bySeed);
+    bySeed.set(r.seed, r[metric] ?? NaN);
+  }
+  const out = [...lines.values()].map((line) => {
+    const row: Record<string, Cell | string> = { label: line.label, score: SCORE_NAMES[line.score] ?? line.score };
+    sets.forEach((o, i) => row[`o${i}`] = meanStdCell([...(line.bySet.get(o)?.values() ?? [])], digits));
+    const seeds = [...new Set([...line.bySet.values()].flatMap((b) => [...b.keys()]))];
+    row.mean = meanStdCell(
+      seeds.map((seed) => sets.reduce((sum, o) => sum + (line.bySet.get(o)?.get(seed) ?? NaN), 0) / sets.length),
+      digits,
+    );
+    return row;
+  });
+  const notes = mine.length
+    ? [
+      `${METRIC_LABELS[metric]} ×100, mean ± sample std over seeds; Mean: over the OOD sets within a seed (— when a ` +
+      "seed lacks one), then over seeds. ID: all of CIFAR-10's test images. The faithful CMG rows keep, per OOD set, " +
+      "the stage-2 evaluation with that set's highest AUROC (the reference's max_rocauc of one `eval.py` run per " +
+      "set); clean = the last iterate.",
+    ]
+    : ["No Setting-2 row in this run (the `paper` profile runs Setting 2; it needs CIFAR-10 and the OOD sets)."];
+  return new Table(
+    [
+      { key: "label", label: "Method", kind: "key" },
+      { key: "score", label: "Score", kind: "key" },
+      ...sets.map((o, i): Column => ({ key: `o${i}`, label: o })),
+      ...(mine.length ? [{ key: "mean", label: "Mean" } as Column] : []),
+    ],
+    out,
+    { caption: `Setting 2 (CIFAR-10 against other datasets): ${METRIC_LABELS[metric]} per OOD set`, notes },
+  );
+}
+
 /** A number with `digits` decimals, or "—" when absent. */
 function fixed(v: number | null | undefined, digits: number): string {
   return v == null || Number.isNaN(v) ? "—" : v.toFixed(digits);
@@ -324,30 +374,36 @@ function base64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
-/** One grayscale [0, 1] image (side × side) as a PNG data URL (values clamped, rounded to 8 bits). */
-export function grayPngDataUrl(pixels: ArrayLike<number>, side: number): string {
-  const data = new Uint8Array(side * side);
+/**
+ * One [0, 1] image, row-major [height, width, channels] with 1 (grayscale) or 3 (RGB) channels, as a PNG data URL
+ * (values clamped, rounded to 8 bits).
+ */
+export function pngDataUrl(pixels: ArrayLike<number>, shape: readonly [number, number, number]): string {
+  const [height, width, channels] = shape;
+  if (channels !== 1 && channels !== 3) throw new Error(`pngDataUrl: 1 or 3 channels, got ${channels}`);
+  const data = new Uint8Array(height * width * channels);
   for (let i = 0; i < data.length; i++) data[i] = Math.round(255 * Math.min(1, Math.max(0, pixels[i] ?? 0)));
-  return `data:image/png;base64,${base64(encode({ width: side, height: side, data, channels: 1, depth: 8 }))}`;
+  return `data:image/png;base64,${base64(encode({ width, height, data, channels, depth: 8 }))}`;
 }
 
 /** The six rows of a gallery, with their labels. */
 function galleryRows(g: CmgGallery): [string, Float32Array][] {
+  const ood = g.unseenName.endsWith(":unseen") ? "Real unseen-class test images" : `Real OOD images (${g.unseenName})`;
   return [
-    ["Real seen-class test images", g.real],
+    ["Real ID test images", g.real],
     ["CVAE reconstructions", g.reconstructed],
     ["Class-conditional samples (σ = 1)", g.conditional],
     ["Class-mixed samples (σ = 1)", g.mixedSigma1],
     [`Class-mixed samples (σ = ${g.sigma})`, g.mixed],
-    ["Real unseen-class test images", g.unseen],
+    [ood, g.unseen],
   ];
 }
 
 /**
  * The picture grids of the first run that has a gallery (the first setting and seed's stage-1 classifier run): six
- * labelled rows of `n` 28 × 28 images each, as PNGs: real seen-class test images, the CVAE's reconstructions of
- * them, class-conditional samples (σ = 1), class-mixed samples at σ = 1 and at the config's σ, and real
- * unseen-class test images. Says so when no run has a gallery.
+ * labelled rows of `n` images each, as PNGs: real ID test images, the CVAE's reconstructions of them,
+ * class-conditional samples (σ = 1), class-mixed samples at σ = 1 and at the setting's σ, and real OOD test images
+ * (the unseen classes in Setting 1). Says so when no run has a gallery.
  */
 export function galleryFigure(runs: readonly CmgRun[], opts: { scale?: number } = {}): Figure {
   const run = runs.find((r) => r.result.gallery);
@@ -358,12 +414,12 @@ export function galleryFigure(runs: readonly CmgRun[], opts: { scale?: number } 
     );
   }
   const g = run.result.gallery!;
-  const side = 28, size = side * (opts.scale ?? 2);
+  const [h, w, c] = g.shape, per = h * w * c, scale = opts.scale ?? 2;
   const img = (data: Float32Array, i: number, what: string) =>
-    `<img src="${grayPngDataUrl(data.subarray(i * side * side, (i + 1) * side * side), side)}" width="${size}" ` +
-    `height="${size}" alt="${escapeHtml(what)} ${i + 1}" style="image-rendering:pixelated;margin:1px">`;
+    `<img src="${pngDataUrl(data.subarray(i * per, (i + 1) * per), g.shape)}" width="${w * scale}" ` +
+    `height="${h * scale}" alt="${escapeHtml(what)} ${i + 1}" style="image-rendering:pixelated;margin:1px">`;
   const rows = galleryRows(g).map(([label, data]) => {
-    const count = Math.min(g.n, Math.floor(data.length / (side * side)));
+    const count = Math.min(g.n, Math.floor(data.length / per));
     const imgs = Array.from({ length: count }, (_, i) => img(data, i, label)).join("");
     return `<div style="margin:0 0 6px"><div style="font:600 12px system-ui,sans-serif;margin:0 0 2px">` +
       `${escapeHtml(label)}</div><div style="display:flex;flex-wrap:wrap;line-height:0">${imgs}</div></div>`;

@@ -28,18 +28,16 @@ import { displayLabel, type ResultRow, type Selection } from "../../report/resul
 import { collectRows } from "../../scores/on_images.ts";
 import { deriveSeed, seedEverything, unseed } from "../../train/seed.ts";
 import { tf } from "../../tf.ts";
+import { AUGMENTATIONS } from "../../data/augment.ts";
+import { NORMALIZATION } from "../../datasets/normalization.ts";
 import { trainCmgClassifier } from "./classifier.ts";
-import { type CmgConfig, type CmgMethod, type CmgSetting, METHOD_NAMES } from "./config.ts";
+import { cmgClasses, type CmgConfig, type CmgMethod, type CmgSetting, METHOD_NAMES } from "./config.ts";
 import { type CmgCvae, createCmgCvae, trainCmgCvae } from "./cvae.ts";
 import { cmgMargins, type CmgMode, fineTuneCmg } from "./finetune.ts";
 import { generateClassMixed } from "./generate.ts";
 
 /** The `paper` column of every result row of this notebook. */
 export const CMG_PAPER = "cmg";
-
-/** Seen classes per partition (Setting 1) and the classifier's outputs (the reference's `MainModel(28, 1, 11)`). */
-export const CMG_K = 6;
-export const CMG_OUTPUTS = 11;
 
 /** Display names of the scores. */
 export const SCORE_NAMES: Readonly<Record<string, string>> = {
@@ -61,8 +59,10 @@ export interface CmgStage1 {
   seconds: number;
 }
 
-/** Images for the notebook's picture grids ([0, 1] pixels, row-major [n, 28, 28, 1]). */
+/** Images for the notebook's picture grids ([0, 1] pixels, row-major [n, h, w, c]). */
 export interface CmgGallery {
+  /** [height, width, channels] of every image. */
+  shape: readonly [number, number, number];
   /** Real seen-class test images and the CVAE's reconstructions of them. */
   real: Float32Array;
   reconstructed: Float32Array;
@@ -71,8 +71,10 @@ export interface CmgGallery {
   /** Class-mixed samples at σ = 1 and at the config's σ. */
   mixedSigma1: Float32Array;
   mixed: Float32Array;
-  /** Real unseen-class test images. */
+  /** Real OOD test images: the unseen classes (Setting 1) or the first OOD set (Setting 2). */
   unseen: Float32Array;
+  /** The OOD set of `unseen`. */
+  unseenName: string;
   n: number;
   sigma: number;
 }
@@ -80,15 +82,21 @@ export interface CmgGallery {
 /** What one run keeps for the displays (no tensors). */
 export interface CmgRunResult {
   label: string;
-  /** Stage-2 evaluations: AUROC (ID positive) after the update at each evaluated step; empty for `ce`. */
+  /**
+   * Stage-2 evaluations: AUROC (ID positive; with several OOD sets their mean) after the update at each evaluated
+   * step; empty for `ce`.
+   */
   curve: { step: number; auroc: number }[];
   /** Stage-2 losses per epoch; empty for `ce`. */
   losses: { epoch: number; loss: number; ce: number; genCe: number; energy: number }[];
-  /** The faithful number: the first evaluation with the highest AUROC; null for `ce`. */
+  /** The first evaluation with the highest AUROC of `curve` (the faithful number with one OOD set); null for `ce`. */
   best: { step: number; auroc: number } | null;
   /** CMG-e's margins (from the stage-1 model); null otherwise. */
   margins: { mIn: number; mOut: number } | null;
-  /** Variant → the scores on the seen (ID) and unseen test images (`ce`: under `none`). */
+  /**
+   * Variant → score → the scores on the ID test images and the OOD sets (`ce`: under `none`). With several OOD sets
+   * the faithful variant selects an evaluation per OOD set, so its entries are per set: `<score> · <OOD set>`.
+   */
   scores: Record<string, Record<string, ScoreSets>>;
   /** Stage-1 curves of this (setting, seed) (kept on the `ce` run). */
   stage1: Pick<CmgStage1, "classifierCurve" | "cvaeCurve" | "seconds"> | null;
@@ -102,19 +110,27 @@ export type CmgExperiment = GridResult<CmgSetting, CmgMethod, CmgRunResult>;
 /** One run of the grid. */
 export type CmgRun = CmgExperiment["runs"][number];
 
-/** `<id>-p<partition>-<backbone>-w<width>`. */
+/** `<id>-p<partition>-<backbone>-w<width>` (Setting 1) or `<id>-s2-<backbone>-w<width>` (Setting 2). */
 export function settingSlug(s: CmgSetting): string {
-  return `${s.idDataset}-p${s.partition}-${s.backbone}-w${s.width}`;
+  return `${s.idDataset}-${s.setting === 1 ? `p${s.partition}` : "s2"}-${s.backbone}-w${s.width}`;
 }
 
-/** The near-OOD set of a setting's sets: its unseen-class test images. */
-function unseenOf(sets: EvalSets): { name: string; ds: Dataset } {
-  const name = Object.keys(sets.ood).find((k) => k.endsWith(":unseen"));
-  if (!name) throw new Error(`CMG: no unseen-class test set among ${Object.keys(sets.ood).join(", ")}`);
-  return { name, ds: sets.ood[name]! };
+/** The rows' `idDataset` of a setting: `<id>:p<partition>` (Setting 1), `<id>` (Setting 2). */
+export function settingIdDataset(s: CmgSetting): string {
+  return s.setting === 1 ? `${s.idDataset}:p${s.partition}` : s.idDataset;
 }
 
-/** Stage 1 of a (setting, seed): the classifier and the CVAE, each from its own derived seed. */
+/** A setting's OOD sets: the unseen-class test images (Setting 1) or the other datasets (Setting 2). */
+function oodSetsOf(sets: EvalSets): [string, Dataset][] {
+  const out = Object.entries(sets.ood);
+  if (out.length === 0) throw new Error(`CMG: ${sets.id} has no OOD set to evaluate on`);
+  return out;
+}
+
+/**
+ * Stage 1 of a (setting, seed): the classifier and the CVAE, each from its own derived seed (weights, batch order,
+ * dropout masks, ε): the same seed gives the same networks.
+ */
 export async function trainStage1(
   cfg: CmgConfig,
   cell: GridCell<CmgSetting>,
@@ -124,30 +140,42 @@ export async function trainStage1(
   const t0 = performance.now();
   const { setting, seed } = cell;
   const [, h, w, c] = sets.train.shape;
+  const cifar = setting.idDataset === "cifar10";
   seedEverything(deriveSeed(seed, "cmg/classifier"));
   const backbone = createBackbone(setting.backbone, {
-    numClasses: CMG_OUTPUTS,
+    numClasses: cmgClasses(setting).nOut,
     inputShape: [h, w, c],
     width: setting.width,
     headHidden: [Math.max(1, Math.round(512 * setting.width))],
+    // CMG's ResNet-18 sets no initialiser (PyTorch's defaults) and reads [0, 1] pixels (`ToTensor()` only).
+    ...(cifar ? { convInit: "torch" as const, normalization: NORMALIZATION.unitRangeRgb } : {}),
   });
-  unseed();
   let cvae: CmgCvae | null = null;
+  // `Math.random` stays seeded through both trainings: TF.js draws the classifier's dropout masks and the CVAE's
+  // ε from it.
   try {
     const clf = await trainCmgClassifier(backbone, sets.train, {
-      ...cfg.classifier,
+      epochs: cfg.classifier.epochs[setting.idDataset],
+      batchSize: cfg.classifier.batchSize,
+      lr: cfg.classifier.lr,
+      // RandomCrop(32, padding 4) + HorizontalFlip for CIFAR-10's classifier only (`train.py` l. 54–57).
+      augment: cifar ? AUGMENTATIONS.cropFlip : AUGMENTATIONS.none,
       seed: deriveSeed(seed, "cmg/classifier"),
-      onEpoch: (p) => stage(`classifier epoch ${p.epoch + 1}/${cfg.classifier.epochs}`),
+      onEpoch: (p) => stage(`classifier epoch ${p.epoch + 1}/${cfg.classifier.epochs[setting.idDataset]}`),
     });
     seedEverything(deriveSeed(seed, "cmg/cvae"));
-    cvae = createCmgCvae({ encoderPadding: cfg.cvae.encoderPadding, width: cfg.cvae.width });
-    unseed();
+    cvae = createCmgCvae(
+      cifar
+        ? { dataset: "cifar10", width: cfg.cvae.width }
+        : { dataset: "mnist", encoderPadding: cfg.cvae.encoderPadding, width: cfg.cvae.width },
+    );
+    const cvaeEpochs = cfg.cvae.epochs[setting.idDataset];
     const vae = await trainCmgCvae(cvae, sets.train, {
-      epochs: cfg.cvae.epochs,
+      epochs: cvaeEpochs,
       batchSize: cfg.cvae.batchSize,
       lr: cfg.cvae.lr,
       seed: deriveSeed(seed, "cmg/cvae"),
-      onEpoch: (e) => stage(`CVAE epoch ${e + 1}/${cfg.cvae.epochs}`),
+      onEpoch: (e) => stage(`CVAE epoch ${e + 1}/${cvaeEpochs}`),
     });
     return {
       backbone,
@@ -161,6 +189,8 @@ export async function trainStage1(
     backbone.model.dispose();
     cvae?.dispose();
     throw err;
+  } finally {
+    unseed();
   }
 }
 
@@ -172,9 +202,9 @@ export function releaseStage1(s: CmgStage1): void {
 }
 
 /** MSP and Energy over the K seen logits of the stage-1 classifier, higher = more ID. */
-async function baselineScores(backbone: Backbone, ds: Dataset, batchSize: number) {
+async function baselineScores(backbone: Backbone, ds: Dataset, K: number, batchSize: number) {
   const rows = await collectRows(ds, { batchSize, normalization: backbone.normalization }, (x) => {
-    const z = tf.slice(backbone.logits(x), [0, 0], [-1, CMG_K]) as tf.Tensor2D;
+    const z = tf.slice(backbone.logits(x), [0, 0], [-1, K]) as tf.Tensor2D;
     return [
       tf.expandDims(tf.max(tf.softmax(z), 1), 1) as tf.Tensor2D,
       tf.expandDims(tf.logSumExp(z, 1), 1) as tf.Tensor2D,
@@ -198,13 +228,24 @@ function recipeOf(method: Exclude<CmgMethod, "ce">, sigma: number): { mode: CmgM
   }
 }
 
-/** The picture grids of one stage 1 (images of the seen and unseen test sets, and generated ones). */
-async function gallery(s: CmgStage1, sets: EvalSets, cfg: CmgConfig, seed: number): Promise<CmgGallery> {
-  const n = cfg.galleryImages;
+/** The picture grids of one stage 1 (images of the ID and the first OOD test set, and generated ones). */
+async function gallery(
+  s: CmgStage1,
+  sets: EvalSets,
+  cfg: CmgConfig,
+  setting: CmgSetting,
+  seed: number,
+): Promise<CmgGallery> {
+  const [, h, w, c] = sets.test.shape;
+  const [unseenName, unseenDs] = oodSetsOf(sets)[0]!;
+  const n = Math.min(cfg.galleryImages, sets.test.shape[0], unseenDs.shape[0]);
   const take = (ds: Dataset) =>
-    tf.tidy(() => tf.div(tf.tensor4d(ds.images.subarray(0, n * 784), [n, 28, 28, 1], "float32"), 255) as tf.Tensor4D);
+    tf.tidy(() =>
+      tf.div(tf.tensor4d(ds.images.subarray(0, n * h * w * c), [n, h, w, c], "float32"), 255) as tf.Tensor4D
+    );
   const x = take(sets.test);
-  const seen = Array.from({ length: CMG_K }, (_, k) => k);
+  const seen = Array.from({ length: cmgClasses(setting).K }, (_, k) => k);
+  const sigma = cfg.sigma[setting.idDataset];
   const data = async (t: tf.Tensor) => {
     const d = (await t.data()) as Float32Array;
     t.dispose();
@@ -219,10 +260,12 @@ async function gallery(s: CmgStage1, sets: EvalSets, cfg: CmgConfig, seed: numbe
     reconstructed: await data(reconstructed),
     conditional: await data(gen(1, false)),
     mixedSigma1: await data(gen(1, true)),
-    mixed: await data(gen(cfg.sigma, true)),
-    unseen: await data(take(unseenOf(sets).ds)),
+    mixed: await data(gen(sigma, true)),
+    unseen: await data(take(unseenDs)),
+    unseenName,
     n,
-    sigma: cfg.sigma,
+    shape: [h, w, c],
+    sigma,
   };
 }
 
@@ -241,7 +284,8 @@ export async function runMethod(
 ): Promise<{ rows: ResultRow[]; result: CmgRunResult }> {
   const t0 = performance.now();
   const { setting, method, seed } = cell;
-  const unseen = unseenOf(sets);
+  const { K } = cmgClasses(setting);
+  const oods = oodSetsOf(sets);
   s1.backbone.model.setWeights(s1.weights);
   const key = (variant: "faithful" | "clean" | "none", score: string, selection: Selection) => ({
     paper: CMG_PAPER,
@@ -250,7 +294,7 @@ export async function runMethod(
     label: rowLabel(method, score, variant),
     backbone: setting.backbone,
     width: setting.width,
-    idDataset: `${setting.idDataset}:p${setting.partition}`,
+    idDataset: settingIdDataset(setting),
     seed,
     selection,
     trainSeconds: s1.seconds,
@@ -258,17 +302,16 @@ export async function runMethod(
   const rowsOf = (variant: "faithful" | "clean" | "none", selection: Selection, scores: Record<string, ScoreSets>) =>
     toRows(key(variant, Object.keys(scores)[0]!, selection), scores, { oodGroups: sets.oodGroups });
   if (method === "ce") {
-    const id = await baselineScores(s1.backbone, sets.test, cfg.evalBatchSize);
-    const ood = await baselineScores(s1.backbone, unseen.ds, cfg.evalBatchSize);
-    const scores: Record<string, ScoreSets> = {
-      msp: { id: id.msp, ood: { [unseen.name]: ood.msp } },
-      energy: { id: id.energy, ood: { [unseen.name]: ood.energy } },
-    };
+    const id = await baselineScores(s1.backbone, sets.test, K, cfg.evalBatchSize);
+    const msp: ScoreSets = { id: id.msp, ood: {} }, energy: ScoreSets = { id: id.energy, ood: {} };
+    for (const [name, ds] of oods) {
+      const o = await baselineScores(s1.backbone, ds, K, cfg.evalBatchSize);
+      msp.ood[name] = o.msp;
+      energy.ood[name] = o.energy;
+    }
     const idAccuracy = accuracy(sets.test.labels, id.predictions);
-    const rows = [
-      ...rowsOf("none", "last", { msp: scores.msp! }),
-      ...rowsOf("none", "last", { energy: scores.energy! }),
-    ].map((r) => ({ ...r, idAccuracy }));
+    const rows = [...rowsOf("none", "last", { msp }), ...rowsOf("none", "last", { energy })]
+      .map((r) => ({ ...r, idAccuracy }));
     const first = cell.settingIndex === 0 && seed === cfg.seeds[0] && cfg.galleryImages > 0;
     return {
       rows,
@@ -278,58 +321,76 @@ export async function runMethod(
         losses: [],
         best: null,
         margins: null,
-        scores: { none: scores },
+        scores: { none: { msp, energy } },
         stage1: { classifierCurve: s1.classifierCurve, cvaeCurve: s1.cvaeCurve, seconds: s1.seconds },
-        gallery: first ? await gallery(s1, sets, cfg, seed) : null,
+        gallery: first ? await gallery(s1, sets, cfg, setting, seed) : null,
         seconds: (performance.now() - t0) / 1000,
       },
     };
   }
-  const recipe = recipeOf(method, cfg.sigma);
+  const recipe = recipeOf(method, cfg.sigma[setting.idDataset]);
   const score = recipe.mode === "CMG-s" ? "cmgS" : "cmgE";
+  const evalEvery = setting.setting === 1 ? cfg.finetune.evalEvery.setting1 : cfg.finetune.evalEvery.setting2;
   const ftSeed = deriveSeed(seed, `cmg/finetune/${method}`);
   const margins = recipe.mode === "CMG-e"
     ? await cmgMargins(s1.backbone, s1.cvae, sets.train, {
-      K: CMG_K,
+      K,
       sigma: recipe.sigma,
       mix: recipe.mix,
       seed: deriveSeed(ftSeed, "margins"),
     })
     : undefined;
-  let best: { auroc: number; id: Float32Array; ood: Float32Array } | null = null;
+  // Per OOD set, the first evaluation with its highest AUROC: the reference runs `eval.py` once per OOD set with the
+  // same seed, so every run fine-tunes identically and keeps its own set's maximum.
+  const best = new Map<string, { auroc: number; id: Float32Array; ood: Float32Array }>();
   // fineTuneCmg's last call of `evaluate` scores the final model: those scores are the clean variant's.
-  let latest: { id: Float32Array; ood: Float32Array } | null = null;
+  let latest: { id: Float32Array; ood: Record<string, Float32Array> } | null = null;
   const ft = await fineTuneCmg(s1.backbone, s1.cvae, sets.train, {
     mode: recipe.mode,
-    K: CMG_K,
+    K,
     sigma: recipe.sigma,
     mix: recipe.mix,
     margins,
-    ...cfg.finetune,
+    epochs: cfg.finetune.epochs,
+    batchSize: cfg.finetune.batchSize,
+    genPerStep: cfg.finetune.genPerStep,
+    lr: cfg.finetune.lr,
+    mu: cfg.finetune.mu,
+    evalEvery,
     seed: ftSeed,
     evalBatchSize: cfg.evalBatchSize,
     evaluate: async (scorer, step) => {
-      const id = await scorer(sets.test), ood = await scorer(unseen.ds);
-      const a = auroc(id, ood);
+      const id = await scorer(sets.test);
+      const ood: Record<string, Float32Array> = {};
+      let sum = 0;
+      for (const [name, ds] of oods) {
+        ood[name] = await scorer(ds);
+        const a = auroc(id, ood[name]!);
+        sum += a;
+        // The reference keeps the first maximum (strict increase, fine_tune.py l. 177–178) over the scheduled
+        // evaluations; fineTuneCmg's extra call for the last iterate (off schedule) is not one of them.
+        const kept = best.get(name);
+        if (step % evalEvery === 0 && (!kept || a > kept.auroc)) best.set(name, { auroc: a, id, ood: ood[name]! });
+      }
       latest = { id, ood };
-      // The reference keeps the first maximum (strict increase, fine_tune.py l. 177–178) over the scheduled
-      // evaluations; fineTuneCmg's extra call for the last iterate (off schedule) is not one of them.
-      if (step % cfg.finetune.evalEvery === 0 && (!best || a > best.auroc)) best = { auroc: a, id, ood };
-      return a;
+      return sum / oods.length;
     },
     onEpoch: (e) => stage(`${METHOD_NAMES[method]}: epoch ${e.epoch + 1}/${cfg.finetune.epochs}`),
   });
-  const kept = best as { auroc: number; id: Float32Array; ood: Float32Array } | null;
-  const last = latest as { id: Float32Array; ood: Float32Array } | null;
+  const last = latest as { id: Float32Array; ood: Record<string, Float32Array> } | null;
   if (!last) throw new Error(`CMG ${method}: stage 2 ran no evaluation (no training step?)`);
   const scores: Record<string, Record<string, ScoreSets>> = {};
   const rows: ResultRow[] = [];
-  if (cfg.variants.includes("faithful") && kept) {
-    scores.faithful = { [score]: { id: kept.id, ood: { [unseen.name]: kept.ood } } };
-    rows.push(...rowsOf("faithful", "best-test", scores.faithful));
+  if (cfg.variants.includes("faithful") && best.size > 0) {
+    scores.faithful = {};
+    for (const [name, b] of best) {
+      const entry = { [score]: { id: b.id, ood: { [name]: b.ood } } };
+      scores.faithful[oods.length === 1 ? score : `${score} · ${name}`] = entry[score]!;
+      rows.push(...rowsOf("faithful", "best-test", entry));
+    }
   }
   if (cfg.variants.includes("clean")) {
-    scores.clean = { [score]: { id: last.id, ood: { [unseen.name]: last.ood } } };
+    scores.clean = { [score]: { id: last.id, ood: last.ood } };
     rows.push(...rowsOf("clean", "last", scores.clean));
   }
   return {
@@ -363,8 +424,9 @@ export function runCmg(cfg: CmgConfig): Promise<CmgExperiment> {
         dataSeed: cfg.dataSeed,
         trainLimit: cfg.trainLimit,
         testLimit: cfg.nTest,
-        oodDatasets: [],
-        classSplit: { protocol: "cmg", fold: s.partition },
+        ...(s.setting === 1
+          ? { classSplit: { protocol: "cmg", fold: s.partition } }
+          : { oodDatasets: s.oodDatasets, oodLimit: cfg.oodLimit }),
       }),
     prepare: (cell, sets, stage) => trainStage1(cfg, cell, sets, stage),
     run: (cell, sets, s1, stage) => runMethod(cfg, cell, sets, s1, stage),

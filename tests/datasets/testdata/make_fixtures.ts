@@ -470,6 +470,11 @@ export function generateFixtures(out: string): string[] {
     { name: "images_evaluation/Atemayar_Qelisayer/character02/0977_02.png", data: strokePng(105, 903) },
   ];
   for (const f of omni) write(`root/omniglot/${f.name}`, f.data);
+  // CSI's fixed-resize sets (CMG's LSUN-FIX and ImageNet-FIX): 32×32 PNGs named as CSI's scripts save them.
+  for (let i = 0; i < 2; i++) {
+    write(`root/lsun_fix/LSUN_fix/correct_resize_${i}.png`, png(32, 32, 880 + i));
+    write(`root/imagenet_fix/Imagenet_fix/correct_resize_${i}.png`, png(32, 32, 890 + i));
+  }
   write("root/empty_set/.keep", "");
 
   // archives served by the loopback server ------------------------------------------------------------------

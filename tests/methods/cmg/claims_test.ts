@@ -35,4 +35,6 @@ Deno.test("partitionMeanRows() puts every partition of a dataset under one ID da
   assert.deepEqual(out.map((r) => r.idDataset), Array(2).fill("mnist, mean over partitions"));
   assert.deepEqual(out.map((r) => r.auroc), [0.9, 0.7]);
   assert.equal(rows[0]!.idDataset, "mnist:p1", "the input is not changed");
+  const setting2 = partitionMeanRows([row({ ...key, idDataset: "cifar10", oodDataset: "svhn" }, { auroc: 0.8 })]);
+  assert.equal(setting2[0]!.idDataset, "cifar10", "a Setting-2 row (no partition) is kept");
 });

@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import type { CmgMethod, CmgSetting } from "@lib/methods/cmg/config.ts";
 import {
   galleryFigure,
-  grayPngDataUrl,
   partitionBarChart,
   partitionTable,
+  pngDataUrl,
   runsTable,
   scoreHistograms,
+  setting2Table,
   stage2CurvesFigure,
 } from "@lib/methods/cmg/display.ts";
 import type { CmgGallery, CmgRun } from "@lib/methods/cmg/run.ts";
@@ -72,6 +73,33 @@ Deno.test("partitionTable() has one row per (label, score), one column per parti
   assert.match(s, /1 row\(s\) without a partition/);
 });
 
+Deno.test("setting2Table() has one column per OOD set and their mean, from the rows without a partition", () => {
+  const r = (label: string, score: string, ood: string, seed: number, auroc: number) =>
+    row({ paper: "cmg", label, score, idDataset: "cifar10", oodDataset: ood, seed }, { auroc, fpr95: 1 - auroc });
+  const t = setting2Table([
+    ...rows(),
+    r("CMG-e (faithful)", "cmgE", "svhn", 0, 0.9),
+    r("CMG-e (faithful)", "cmgE", "svhn", 1, 0.8),
+    r("CMG-e (faithful)", "cmgE", "cifar100", 0, 0.7),
+    r("CMG-e (faithful)", "cmgE", "cifar100", 1, 0.6),
+    r("CE + MSP", "msp", "svhn", 0, 0.5),
+  ]);
+  assert.deepEqual(t.columns.map((c) => c.label), ["Method", "Score", "x", "svhn", "cifar100", "Mean"]);
+  const cmg = t.rows.find((x) => x.label === "CMG-e (faithful)")!;
+  assert.equal(text(cmg.o1), "85.0 ± 7.1");
+  assert.equal(text(cmg.o2), "65.0 ± 7.1");
+  // Per seed over the sets (the "x" set of rows() has only an Energy row): NaN for CMG-e → no mean.
+  assert.equal(text(cmg.mean), "—");
+  const only = setting2Table([
+    r("CMG-e (faithful)", "cmgE", "svhn", 0, 0.9),
+    r("CMG-e (faithful)", "cmgE", "cifar100", 0, 0.7),
+  ]);
+  assert.equal(text(only.rows[0]!.mean), "80.0");
+  const none = setting2Table(rows().slice(0, 4));
+  assert.equal(none.rows.length, 0);
+  assert.match(none.toText(), /No Setting-2 row in this run/);
+});
+
 Deno.test("partitionTable() shows FPR95 and adds an ID column with several ID datasets", () => {
   const fpr = partitionTable(rows(), { metric: "fpr95" });
   assert.equal(text(fpr.rows[0]!.p1), "8.0 ± 2.8");
@@ -99,6 +127,7 @@ Deno.test("partitionBarChart() draws one bar per (line, partition or Mean) and e
 });
 
 const SETTINGS: CmgSetting[] = [1, 2].map((p) => ({
+  setting: 1,
   idDataset: "mnist",
   partition: p as 1 | 2,
   backbone: "cmg_cnn",
@@ -123,7 +152,9 @@ function gallery(n = 2): CmgGallery {
     mixedSigma1: images(),
     mixed: images(),
     unseen: images(),
+    unseenName: "mnist:p1:unseen",
     n,
+    shape: [28, 28, 1],
     sigma: 3,
   };
 }
@@ -227,19 +258,45 @@ Deno.test("stage2CurvesFigure() draws one line per CMG run and a dot at each bes
 Deno.test("galleryFigure() renders six labelled rows of n PNG images, or says there is no gallery", () => {
   const f = galleryFigure(runs());
   assert.equal(f.html.match(/<img /g)?.length, 12, "6 rows × 2 images");
-  for (const label of ["Real seen-class", "CVAE reconstructions", "σ = 1", "σ = 3", "Real unseen-class"]) {
+  for (const label of ["Real ID test", "CVAE reconstructions", "σ = 1", "σ = 3", "Real unseen-class"]) {
     assert.match(f.html, new RegExp(label));
   }
   assert.match(f.html, /src="data:image\/png;base64,/);
   assert.match(galleryFigure(runs().slice(3)).html, /No gallery/);
 });
 
-Deno.test("grayPngDataUrl() encodes a [0, 1] image as an 8-bit grayscale PNG", () => {
-  const url = grayPngDataUrl([0, 0.5, 1, 2], 2);
-  const bytes = Uint8Array.from(atob(url.split(",")[1]!), (c) => c.charCodeAt(0));
-  const png = decode(bytes);
-  assert.deepEqual([png.width, png.height, png.channels], [2, 2, 1]);
-  assert.deepEqual([...png.data], [0, 128, 255, 255]);
+Deno.test("pngDataUrl() encodes [0, 1] grayscale and RGB images as 8-bit PNGs, clamped, and refuses 2 channels", () => {
+  const read = (url: string) => decode(Uint8Array.from(atob(url.split(",")[1]!), (c) => c.charCodeAt(0)));
+  const gray = read(pngDataUrl([0, 0.5, 1, 2], [2, 2, 1]));
+  assert.deepEqual([gray.width, gray.height, gray.channels], [2, 2, 1]);
+  assert.deepEqual([...gray.data], [0, 128, 255, 255]);
+  // 1 row × 2 columns of RGB: a red pixel, then a (−1 → 0, 0.25 → 64, 1) pixel.
+  const rgb = read(pngDataUrl([1, 0, 0, -1, 0.25, 1], [1, 2, 3]));
+  assert.deepEqual([rgb.width, rgb.height, rgb.channels], [2, 1, 3]);
+  assert.deepEqual([...rgb.data], [255, 0, 0, 0, 64, 255]);
+  assert.throws(() => pngDataUrl([0, 0], [1, 1, 2]), /1 or 3 channels, got 2/);
+});
+
+Deno.test("galleryFigure() names a Setting-2 gallery's OOD row after its set and draws RGB images", () => {
+  const all = runs();
+  const g = all[0]!.result.gallery!;
+  const n = 2, per = 32 * 32 * 3;
+  const rgb = () => Float32Array.from({ length: n * per }, (_, i) => (i % per) / per);
+  all[0]!.result.gallery = {
+    ...g,
+    real: rgb(),
+    reconstructed: rgb(),
+    conditional: rgb(),
+    mixedSigma1: rgb(),
+    mixed: rgb(),
+    unseen: rgb(),
+    unseenName: "svhn",
+    shape: [32, 32, 3],
+  };
+  const f = galleryFigure(all);
+  assert.equal(f.html.match(/<img /g)?.length, 12);
+  assert.match(f.html, /Real OOD images \(svhn\)/);
+  assert.match(f.html, /width="64" height="64"/);
 });
 
 Deno.test("scoreHistograms() shows every run's scores of the cell: CMG under the variant, ce under none", () => {
