@@ -59,6 +59,9 @@ globalThis.__oodNbrun ??= (() => {
 """
 
 
+REPORT_CSS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report.css")
+
+
 def check_code(next_cell, settle_ms=0):
     """Hidden code: throw the recorded async errors (as JSON in the message), then mark the next cell."""
     wait = f"await new Promise((r) => setTimeout(r, {settle_ms}));\n" if settle_ms else ""
@@ -205,17 +208,21 @@ def error_output(ename, evalue, traceback):
 
 
 def export_html(nb, path, no_input, title):
-    """nbconvert lab HTML without external scripts (require.js and MathJax are file:// paths on Debian)."""
+    """nbconvert lab HTML without external scripts (require.js and MathJax are file:// paths on Debian), with the
+    reports' shared CSS (tools/report.css: phone-width layout, scrolling tables, figures that scale)."""
     import jinja2
     from nbconvert import HTMLExporter
+
+    with open(REPORT_CSS, encoding="utf-8") as f:
+        css = f.read()
 
     template = (
         "{%- extends 'index.html.j2' -%}\n"
         "{% block html_head_js %}{% endblock html_head_js %}\n"
         "{% block html_head_js_mathjax %}{% endblock html_head_js_mathjax %}\n"
         "{% block jupyter_widgets %}{% endblock jupyter_widgets %}\n"
-        "{% block extra_css %}<style>body.jp-Notebook{max-width:1200px;margin:0 auto;padding:1em}</style>"
-        "{% endblock extra_css %}\n"
+        "{% block extra_css %}<style>body.jp-Notebook{max-width:1200px;margin:0 auto;padding:1em}\n"
+        "{% raw %}" + css + "{% endraw %}</style>{% endblock extra_css %}\n"
     )
     exporter = HTMLExporter(
         template_name="lab",

@@ -2,7 +2,7 @@
  * Runs notebooks headless in the Deno Jupyter kernel and writes their reports.
  *
  * `deno run -A tools/notebooks.ts [notebook...] [--profile smoke|default|paper] [--out DIR] [--timeout S]
- *   [--no-input]` (also reached through `deno task reproduce [notebook...] [--profile …]`):
+ *   [--no-input] [--screenshots]` (also reached through `deno task reproduce [notebook...] [--profile …]`):
  * for each notebook (named by its file name without extension; default: every notebook directly in
  * `notebooks/`) it writes, into the reports folder (default `reports/`, git-ignored):
  * - `<name>.ipynb`: the executed notebook, outputs included (open it in Jupyter);
@@ -10,7 +10,10 @@
  * - `<name>.run.json`: status, failing cell, timings;
  * - `results/<name>.parquet|csv|manifest.json`: the result rows, written by the notebook itself
  *   (`writeResults` in lib/report/results.ts);
- * and then `index.html`, linking every report in the folder with a summary table.
+ * and then `index.html`, the front page: every run's status, profile, engine and time, links, and each notebook's
+ * headline table (see {@link writeIndex}). With `--screenshots` it then opens every report in headless Chromium,
+ * checks it and saves `<name>.png`, `index.png` and `index-400.png` next to them (`tools/report_check.ts`; skipped
+ * with a message where Chromium is not installed); a page that fails the check makes the exit status 1.
  * While a notebook runs it shows the running cell, its progress bar and the elapsed time (`tools/terminal.ts`).
  *
  * The kernel is run by `tools/nbrun.py` (Debian's /usr/bin/python3 with jupyter_client), which keeps reading
@@ -23,9 +26,17 @@
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "@lib/io/atomic.ts";
-import { escapeHtml, TABLE_CSS } from "@lib/report/html_table.ts";
+import { escapeHtml, Table, TABLE_CSS } from "@lib/report/html_table.ts";
 import { parseProfile, type Profile } from "@lib/report/profile.ts";
-import { DEFAULT_REPORTS_DIR, readManifest, readResults, resultFiles } from "@lib/report/results.ts";
+import {
+  DEFAULT_REPORTS_DIR,
+  METRIC_COLUMNS,
+  type MetricColumn,
+  readManifest,
+  readResults,
+  resultFiles,
+  type RunManifest,
+} from "@lib/report/results.ts";
 import { AVERAGE, metricTable, summarize } from "@lib/report/table.ts";
 import pl from "nodejs-polars";
 import { type NotebookEvent, NotebookTerminal, readEvents } from "./terminal.ts";
@@ -36,6 +47,11 @@ export const ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..
 export const NOTEBOOKS_DIR: string = join(ROOT, "notebooks");
 /** Default reports folder (git-ignored). */
 export const REPORTS_DIR: string = DEFAULT_REPORTS_DIR;
+/**
+ * CSS shared by every HTML report: the notebook reports (`tools/nbrun.py` includes it) and `index.html` (phone-width
+ * layout, tables that scroll, figures that scale).
+ */
+export const REPORT_CSS: string = join(ROOT, "tools", "report.css");
 /** The Python that has Debian's jupyter_client / nbformat / nbconvert (not a pyenv shim). */
 export const PYTHON: string = Deno.env.get("OOD_PYTHON") ?? "/usr/bin/python3";
 /** Kernelspec name of the project kernel (`.jupyter/kernels/ood-deno`). */
@@ -280,68 +296,153 @@ export async function readExecuted(ipynb: string): Promise<ExecutedCell[]> {
   );
 }
 
+/** The notebook whose run, when present, is shown first on the index page (`<outDir>/leaderboard.run.json`). */
+export const LEADERBOARD = "leaderboard";
+
+/** Metrics a headline table shows, in this order, when the rows have them. */
+export const HEADLINE_METRICS: readonly MetricColumn[] = ["auroc", "fpr95"];
+
 /**
- * Writes `<outDir>/index.html`: every `<name>.run.json` in the folder (status, profile, time, links) and, per
- * notebook with result rows, its `Average`-over-OOD-sets table (FPR95, AUROC). Self-contained, no scripts.
+ * A notebook's headline table: from its result rows, the `Average`-over-OOD-sets row of every method / score /
+ * setting (mean ± std over seeds), with AUROC and FPR95 (or, for rows without those, every metric that has
+ * values). Generic rules keep it to one table: only the first FPR rule that appears is shown (it changes FPR95
+ * only), and the class-split partitions of one ID dataset (`mnist:p1`, `mnist:p2`, …) are pooled into one row per
+ * method, as their papers report the mean over partitions (said in the caption).
+ *
+ * @returns null when there are no rows or no metric has a value.
+ */
+export function headlineTable(rows: pl.DataFrame, name: string): Table | null {
+  if (rows.height === 0) return null;
+  let df = rows;
+  const captions: string[] = [];
+  const rules = [...new Set(df.getColumn("fprRule").toArray() as string[])];
+  if (rules.length > 1) {
+    df = df.filter(pl.col("fprRule").eq(pl.lit(rules[0]!)));
+    captions.push(`Other FPR rules in the result rows: ${rules.slice(1).join(", ")}`);
+  }
+  const ids = df.getColumn("idDataset").toArray() as string[];
+  const base = ids.map((d) => d.replace(/:.*$/, ""));
+  if (base.some((b, i) => b !== ids[i])) {
+    df = df.withColumn(pl.Series("idDataset", base, pl.Utf8));
+    const parts = [...new Set(ids.filter((d) => d.includes(":")))];
+    captions.push(`Mean over the ID partitions ${parts.join(", ")}`);
+  }
+  const summary = summarize(df).filter(pl.col("oodDataset").eq(pl.lit(AVERAGE)));
+  const has = (m: MetricColumn) =>
+    (summary.getColumn(`${m}_mean`).toArray() as (number | null)[]).some((v) => v != null);
+  const metrics = HEADLINE_METRICS.filter(has);
+  const available = METRIC_COLUMNS.filter(has);
+  if (available.length === 0) return null;
+  const t = metricTable(summary, { metrics: metrics.length ? metrics : available });
+  // Every row is the Average: no OOD column. What is constant over the table (metricTable's caption) and how the
+  // rows were chosen go under it, where they wrap on a narrow screen instead of scrolling with the table.
+  const columns = t.columns.filter((c) => c.key !== "oodDataset");
+  const constant = t.options.caption ? [`${t.options.caption}.`] : [];
+  const chosen = captions.length ? [captions.map((c) => `${c}.`).join(" ")] : [];
+  return new Table(columns, t.rows, {
+    ...t.options,
+    // Every row is an average: no row is set apart in italics.
+    emphasis: new Set(),
+    caption: `${name}: average over OOD sets`,
+    notes: [...constant, ...chosen, ...(t.options.notes ?? [])],
+  });
+}
+
+/** What the index shows of one run: the run, its manifest (when the notebook wrote results) and headline. */
+interface IndexEntry {
+  run: NotebookRun;
+  manifest: RunManifest | null;
+  headline: string;
+}
+
+function engineText(m: RunManifest | null, long = false): string {
+  const e = m?.engine;
+  if (!e) return "—";
+  return long ? `${e.engine} (${e.description}, ${e.threads} thread${e.threads === 1 ? "" : "s"})` : e.engine;
+}
+
+async function indexEntry(outDir: string, run: NotebookRun): Promise<IndexEntry> {
+  const files = resultFiles(run.name, join(outDir, "results"));
+  let manifest: RunManifest | null = null, headline = "";
+  try {
+    if (exists(files.manifest)) manifest = await readManifest(files.manifest);
+    if (exists(files.parquet)) {
+      const table = headlineTable(readResults(files.parquet), run.name);
+      headline = table
+        ? table.toHTML()
+        : `<p class="meta">${escapeHtml(run.name)} wrote no metric values (results/${escapeHtml(run.name)}.csv).</p>`;
+    } else headline = `<p class="meta">no result rows${run.ok ? "" : " (the run failed)"}</p>`;
+  } catch (e) {
+    headline = `<p class="fail">results unreadable: ${escapeHtml((e as Error).message)}</p>`;
+  }
+  return { run, manifest, headline };
+}
+
+/**
+ * Writes `<outDir>/index.html`, the page a reader opens first: a table of every `<name>.run.json` in the folder
+ * (status, profile, engine, time, links to the HTML report, the executed notebook and the result CSV), then per
+ * notebook its headline table ({@link headlineTable}) with profile, engine and commit. When a
+ * {@link LEADERBOARD} run exists, its section comes first. Self-contained (no scripts, no external requests) and
+ * readable on a phone: tables scroll inside their wrapper, figures scale to the width.
  *
  * @returns The path written.
  */
 export async function writeIndex(outDir: string = REPORTS_DIR): Promise<string> {
   const runs = safeReadDir(outDir).filter((e) => e.isFile && e.name.endsWith(".run.json")).map((e) => e.name).sort()
     .map((f) => JSON.parse(Deno.readTextFileSync(join(outDir, f))) as NotebookRun);
-  const rows = runs.map((r) => {
-    const link = (p: string | null, label: string) =>
-      p && exists(p) ? `<a href="${escapeHtml(relative(outDir, p))}">${label}</a>` : "";
-    const status = r.ok ? `<span class="ok">✔ ok</span>` : `<span class="fail">✘ ${escapeHtml(r.message)}</span>`;
-    return `<tr><td class="key">${
-      escapeHtml(r.name)
-    }</td><td class="key">${status}</td><td class="key">${r.profile}</td>` +
-      `<td>${r.seconds.toFixed(1)} s</td><td class="key">${
-        escapeHtml(r.startedAt.replace("T", " ").slice(0, 19))
-      }</td>` +
-      `<td class="key">${link(r.html, "report")} ${link(r.ipynb, "notebook")} ${
-        link(r.results && r.results.replace(/\.parquet$/, ".csv"), "results (CSV)")
-      }</td></tr>`;
-  }).join("\n");
-  const sections: string[] = [];
-  for (const r of runs) {
-    const files = resultFiles(r.name, join(outDir, "results"));
-    if (!exists(files.parquet)) continue;
-    try {
-      const summary = summarize(readResults(files.parquet)).filter(pl.col("oodDataset").eq(pl.lit(AVERAGE)));
-      const manifest = exists(files.manifest) ? await readManifest(files.manifest) : null;
-      const engine = manifest?.engine ? `engine ${manifest.engine.engine} (${manifest.engine.description})` : "";
-      const table = metricTable(summary, { metrics: ["fpr95", "auroc"], caption: `${r.name}: average over OOD sets` });
-      sections.push(
-        `<section><h2>${escapeHtml(r.name)}</h2>${table.toHTML()}<p class="meta">${
-          escapeHtml(
-            [
-              manifest?.profile && `profile ${manifest.profile}`,
-              engine,
-              manifest?.git && `commit ${manifest.git.commit.slice(0, 10)}${manifest.git.dirty ? " (dirty)" : ""}`,
-            ].filter(Boolean).join(" · "),
-          )
-        }</p></section>`,
-      );
-    } catch (e) {
-      sections.push(
-        `<section><h2>${escapeHtml(r.name)}</h2><p class="fail">results unreadable: ${
-          escapeHtml((e as Error).message)
-        }</p></section>`,
-      );
-    }
-  }
+  const entries = await Promise.all(runs.map((r) => indexEntry(outDir, r)));
+  // Links by name inside the folder (not the absolute paths in run.json), so a copied or moved folder still works.
+  const link = (file: string, label: string) =>
+    exists(join(outDir, file)) ? `<a href="${file.split("/").map(encodeURIComponent).join("/")}">${label}</a>` : "";
+  const links = (r: NotebookRun) =>
+    [
+      r.html ? link(`${r.name}.html`, "report") : "",
+      link(`${r.name}.ipynb`, "notebook"),
+      r.results ? link(`results/${r.name}.csv`, "results (CSV)") : "",
+    ].filter(Boolean).join(" · ");
+  const statusHtml = (r: NotebookRun) =>
+    r.ok ? `<span class="ok">✔ ok</span>` : `<span class="fail">✘ ${escapeHtml(r.message)}</span>`;
+  const rows = entries.map(({ run: r, manifest }) =>
+    `<tr><td class="key"><a href="#nb-${escapeHtml(r.name)}">${escapeHtml(r.name)}</a></td>` +
+    `<td class="key">${statusHtml(r)}</td><td class="key">${escapeHtml(r.profile)}</td>` +
+    `<td class="key">${escapeHtml(engineText(manifest))}</td><td>${r.seconds.toFixed(1)} s</td>` +
+    `<td class="key">${escapeHtml(r.startedAt.replace("T", " ").slice(0, 19))}</td>` +
+    `<td class="key">${links(r)}</td></tr>`
+  ).join("\n");
+  const section = ({ run: r, manifest, headline }: IndexEntry) => {
+    const meta = [
+      `profile ${r.profile}`,
+      `engine ${engineText(manifest, true)}`,
+      `${r.seconds.toFixed(1)} s`,
+      manifest?.git && `commit ${manifest.git.commit.slice(0, 10)}${manifest.git.dirty ? " (dirty)" : ""}`,
+    ].filter(Boolean).join(" · ");
+    const files = links(r);
+    return `<section id="nb-${escapeHtml(r.name)}"><h2>${escapeHtml(r.name)} ${statusHtml(r)}</h2>` +
+      `<p class="meta">${escapeHtml(meta)}${files ? ` · ${files}` : ""}</p>\n${headline}</section>`;
+  };
+  const board = entries.find((e) => e.run.name === LEADERBOARD);
+  const ok = runs.filter((r) => r.ok).length;
   const html = `<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>ood-notebooks reports</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,"><title>ood-notebooks reports</title>
 <style>body{font:14px/1.45 system-ui,-apple-system,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em}.ok{color:#1a7f37}.fail{color:#cf222e}.meta{color:#555;font-size:12px}
-${TABLE_CSS}</style></head>
-<body><h1>ood-notebooks: reports</h1>
-<table class="ood-table"><thead><tr><th class="key">Notebook</th><th class="key">Status</th><th class="key">Profile</th><th>Time</th><th class="key">Started (UTC)</th><th class="key">Files</th></tr></thead>
+a{color:#0969da}
+#leaderboard{border:1px solid #d0d7de;border-radius:6px;padding:0 1em 1em;background:#f6f8fa}
+${TABLE_CSS}
+${await Deno.readTextFile(REPORT_CSS)}</style></head>
+<body class="ood-report"><h1>ood-notebooks: reports</h1>
+<p class="meta">${runs.length} notebook${runs.length === 1 ? "" : "s"}, ${ok} ok · index written ${
+    escapeHtml(new Date().toISOString().replace("T", " ").slice(0, 19))
+  } UTC</p>
+<!-- Leaderboard: shown here, first, once a notebook named "${LEADERBOARD}" has run (${LEADERBOARD}.run.json). -->
+${board ? section(board).replace(`id="nb-${LEADERBOARD}"`, `id="leaderboard"`) : ""}
+<section id="runs"><h2>Notebooks</h2>
+<div class="ood-table-wrap"><table class="ood-table"><thead><tr><th class="key">Notebook</th><th class="key">Status</th><th class="key">Profile</th><th class="key">Engine</th><th>Time</th><th class="key">Started (UTC)</th><th class="key">Files</th></tr></thead>
 <tbody>
-${rows || `<tr><td class="key" colspan="6">no notebook has been run yet</td></tr>`}
-</tbody></table>
-${sections.join("\n")}
+${rows || `<tr><td class="key" colspan="7">no notebook has been run yet</td></tr>`}
+</tbody></table></div></section>
+${entries.filter((e) => e !== board).map(section).join("\n")}
 </body></html>
 `;
   const path = join(outDir, "index.html");
@@ -356,15 +457,18 @@ export interface NotebookArgs {
   outDir: string;
   cellTimeoutS?: number;
   noInput: boolean;
+  /** After the index: open every report in headless Chromium, check it and save screenshots (`--screenshots`). */
+  screenshots: boolean;
 }
 
 /**
- * Parses `[notebook...] [--profile P] [--out DIR] [--timeout S] [--no-input]` (`--flag=value` also works).
+ * Parses `[notebook...] [--profile P] [--out DIR] [--timeout S] [--no-input] [--screenshots]` (`--flag=value` also
+ * works).
  *
  * @throws Error for an unknown flag or profile, or a flag without its value.
  */
 export function parseNotebookArgs(args: readonly string[]): NotebookArgs {
-  const out: NotebookArgs = { names: [], profile: "default", outDir: REPORTS_DIR, noInput: false };
+  const out: NotebookArgs = { names: [], profile: "default", outDir: REPORTS_DIR, noInput: false, screenshots: false };
   for (let i = 0; i < args.length; i++) {
     let a = args[i]!, value: string | undefined;
     if (a.startsWith("--") && a.includes("=")) [a, value] = [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)];
@@ -380,9 +484,10 @@ export function parseNotebookArgs(args: readonly string[]): NotebookArgs {
       if (!(t > 0)) throw new Error(`--timeout must be a positive number of seconds.`);
       out.cellTimeoutS = t;
     } else if (a === "--no-input") out.noInput = true;
+    else if (a === "--screenshots") out.screenshots = true;
     else if (a.startsWith("-")) {
       throw new Error(
-        `Unknown option ${a}. Options: --profile smoke|default|paper, --out DIR, --timeout S, --no-input.`,
+        `Unknown option ${a}. Options: --profile smoke|default|paper, --out DIR, --timeout S, --no-input, --screenshots.`,
       );
     } else out.names.push(a);
   }
@@ -400,8 +505,9 @@ export interface LiveView {
 /**
  * The notebook main job: runs the named notebooks (default: every notebook directly in `notebooks/`) in order,
  * prints one line per notebook and, while one runs, its cells (a status line redrawn in place on a terminal —
- * running cell, elapsed time, its progress bar — else one line per finished cell), writes the index, and returns
- * the exit status (0 when every notebook succeeded).
+ * running cell, elapsed time, its progress bar — else one line per finished cell), writes the index (and with
+ * `--screenshots` checks the reports in a browser and saves their screenshots), and returns
+ * the exit status (0 when every notebook succeeded and, with `--screenshots`, every report passed the check).
  */
 export async function reproduceNotebooks(
   args: readonly string[],
@@ -437,7 +543,13 @@ export async function reproduceNotebooks(
   }
   const index = await writeIndex(a.outDir);
   log(`index: ${relative(Deno.cwd(), index)} (${paths.length - failed}/${paths.length} notebooks ok)`);
-  return failed ? 1 : 0;
+  let problems = 0;
+  if (a.screenshots) {
+    // Loaded here only: the browser check pulls in puppeteer-core.
+    const { screenshotReports } = await import("./report_check.ts");
+    problems = await screenshotReports(a.outDir, log);
+  }
+  return failed || problems ? 1 : 0;
 }
 
 /**

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what ood-notebooks needs on a Debian machine that has Node.js and npm, idempotently:
-#   Debian packages (oneDNN + g++ for the native engine, Mesa Vulkan for WebGPU, Jupyter for the notebooks),
+#   Debian packages (oneDNN + g++ for the native engine, Mesa Vulkan for WebGPU, Jupyter and the classic Notebook UI
+#   for the notebooks, Chromium for the browser tests),
 #   Deno 2.9.6 from npm, the locked npm dependencies, and the native kernel library.
 # usage: bash tools/setup.sh [--bench]    (--bench adds python3-torch for the PyTorch comparison)
 set -euo pipefail
@@ -8,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 DENO_VERSION=2.9.6
 packages=(g++ libdnnl-dev mesa-vulkan-drivers libvulkan1 jupyter-nbconvert python3-nbclient jupyter-client
-  python3-ipykernel python3-nbformat)
+  python3-ipykernel python3-nbformat jupyter-notebook chromium fonts-dejavu-core)
 if [[ "${1:-}" == "--bench" ]]; then packages+=(python3-torch); fi
 
 missing=()
@@ -38,5 +39,7 @@ else
 fi
 
 # Register the Deno Jupyter kernel (a second plain --install exits 1, hence --force).
-if command -v jupyter >/dev/null; then deno jupyter --install --force >/dev/null 2>&1 || true; fi
+if command -v jupyter >/dev/null; then
+  deno jupyter --install --force >/dev/null 2>&1 || echo "setup: could not register the Deno Jupyter kernel (deno jupyter --install)" >&2
+fi
 echo "setup: done ($(deno --version | head -1))"

@@ -9,6 +9,8 @@
  * | `paper` | the papers' settings (hours; full datasets, all seeds) |
  * @module
  */
+// Every notebook imports this module in its first cell: this installs the kernel fix of `installResultOrderFix`.
+import "./jupyter.ts";
 
 /** The profile names, smallest first. */
 export const PROFILES = ["smoke", "default", "paper"] as const;

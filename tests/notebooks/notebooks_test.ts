@@ -226,7 +226,14 @@ Deno.test("discoverNotebooks lists the notebooks directly in the folder, sorted;
 
 Deno.test("parseNotebookArgs reads names, profile, output folder and timeout, and rejects unknown options", () => {
   const a = parseNotebookArgs(["demo", "--profile", "smoke", "--out=/tmp/x", "--timeout", "30", "--no-input"]);
-  assert.deepEqual(a, { names: ["demo"], profile: "smoke", outDir: "/tmp/x", cellTimeoutS: 30, noInput: true });
+  assert.deepEqual(a, {
+    names: ["demo"],
+    profile: "smoke",
+    outDir: "/tmp/x",
+    cellTimeoutS: 30,
+    noInput: true,
+    screenshots: false,
+  });
   assert.equal(parseNotebookArgs([]).profile, "default");
   assert.throws(() => parseNotebookArgs(["--profile", "huge"]), /Valid profiles: smoke, default, paper/);
   assert.throws(() => parseNotebookArgs(["--fast"]), /Unknown option --fast/);

@@ -5,7 +5,9 @@ import {
   displayable,
   htmlView,
   inKernel,
+  installResultOrderFix,
   jupyter,
+  type KernelResultHooks,
   markdownView,
   show,
 } from "@lib/report/jupyter.ts";
@@ -35,4 +37,27 @@ Deno.test("show() prints the text/plain of a displayable, or inspects a plain va
     await show({ a: 1 });
   });
   assert.deepEqual(lines, ["plain x", "{ a: 1 }"]);
+});
+
+Deno.test("installResultOrderFix holds the cell's end until its result is queued and delayMs passed, once", async () => {
+  assert.equal(installResultOrderFix(), false, "outside the kernel there is nothing to wrap");
+  const calls: string[] = [];
+  const hooks: KernelResultHooks = {
+    broadcastResult: async (n, r) => {
+      await Promise.resolve();
+      calls.push(`sent ${n} ${String(r)}`);
+    },
+  };
+  assert.equal(installResultOrderFix(30, hooks), true);
+  const wrapped = hooks.broadcastResult!;
+  assert.equal(installResultOrderFix(30, hooks), true, "idempotent");
+  assert.equal(hooks.broadcastResult, wrapped, "not wrapped twice");
+  const t0 = performance.now();
+  await hooks.broadcastResult!(3, "x");
+  calls.push("cell done");
+  assert.ok(performance.now() - t0 >= 25, "the cell is reported done only after the delay");
+  assert.deepEqual(calls, ["sent 3 x", "cell done"]);
+  const t1 = performance.now();
+  await hooks.broadcastResult!(4, undefined);
+  assert.ok(performance.now() - t1 < 25, "no delay for a cell without a result");
 });
