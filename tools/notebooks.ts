@@ -348,6 +348,11 @@ export function headlineTable(rows: pl.DataFrame, name: string): Table | null {
   });
 }
 
+/** The index's anchor of a notebook's section: `leaderboard` for the leaderboard, `nb-<name>` for the others. */
+function anchorOf(name: string): string {
+  return name === LEADERBOARD ? LEADERBOARD : `nb-${escapeHtml(name)}`;
+}
+
 /** What the index shows of one run: the run, its manifest (when the notebook wrote results) and headline. */
 interface IndexEntry {
   run: NotebookRun;
@@ -403,7 +408,7 @@ export async function writeIndex(outDir: string = REPORTS_DIR): Promise<string> 
   const statusHtml = (r: NotebookRun) =>
     r.ok ? `<span class="ok">✔ ok</span>` : `<span class="fail">✘ ${escapeHtml(r.message)}</span>`;
   const rows = entries.map(({ run: r, manifest }) =>
-    `<tr><td class="key"><a href="#nb-${escapeHtml(r.name)}">${escapeHtml(r.name)}</a></td>` +
+    `<tr><td class="key"><a href="#${anchorOf(r.name)}">${escapeHtml(r.name)}</a></td>` +
     `<td class="key">${statusHtml(r)}</td><td class="key">${escapeHtml(r.profile)}</td>` +
     `<td class="key">${escapeHtml(engineText(manifest))}</td><td>${r.seconds.toFixed(1)} s</td>` +
     `<td class="key">${escapeHtml(r.startedAt.replace("T", " ").slice(0, 19))}</td>` +
@@ -417,7 +422,7 @@ export async function writeIndex(outDir: string = REPORTS_DIR): Promise<string> 
       manifest?.git && `commit ${manifest.git.commit.slice(0, 10)}${manifest.git.dirty ? " (dirty)" : ""}`,
     ].filter(Boolean).join(" · ");
     const files = links(r);
-    return `<section id="nb-${escapeHtml(r.name)}"><h2>${escapeHtml(r.name)} ${statusHtml(r)}</h2>` +
+    return `<section id="${anchorOf(r.name)}"><h2>${escapeHtml(r.name)} ${statusHtml(r)}</h2>` +
       `<p class="meta">${escapeHtml(meta)}${files ? ` · ${files}` : ""}</p>\n${headline}</section>`;
   };
   const board = entries.find((e) => e.run.name === LEADERBOARD);
@@ -436,7 +441,7 @@ ${await Deno.readTextFile(REPORT_CSS)}</style></head>
     escapeHtml(new Date().toISOString().replace("T", " ").slice(0, 19))
   } UTC</p>
 <!-- Leaderboard: shown here, first, once a notebook named "${LEADERBOARD}" has run (${LEADERBOARD}.run.json). -->
-${board ? section(board).replace(`id="nb-${LEADERBOARD}"`, `id="leaderboard"`) : ""}
+${board ? section(board) : ""}
 <section id="runs"><h2>Notebooks</h2>
 <div class="ood-table-wrap"><table class="ood-table"><thead><tr><th class="key">Notebook</th><th class="key">Status</th><th class="key">Profile</th><th class="key">Engine</th><th>Time</th><th class="key">Started (UTC)</th><th class="key">Files</th></tr></thead>
 <tbody>

@@ -163,14 +163,31 @@ export function cmgSplit(partition: keyof typeof CMG_PARTITIONS): ClassSplit {
   return { seen, unseen: complement(seen, 10) };
 }
 
-/** ELOC fold `fold` (1–5) for 10 or 100 classes. */
-export function elocSplit(fold: number, numClasses: keyof typeof ELOC_CLASS_PERMUTATIONS): ClassSplit {
-  const perm = ELOC_CLASS_PERMUTATIONS[numClasses];
-  if (!perm) throw new Error(`ELOC splits exist for 10 or 100 classes, got ${numClasses}`);
+/**
+ * ELOC fold `fold` (1–5) for 10 or 100 classes (the reference's seed-3 permutation, C/5 classes per fold).
+ *
+ * Other class counts (`numClasses` ≥ 5, e.g. the leaderboard's k known classes; not in the reference, whose folds
+ * exist for CIFAR-10/100 only): classes 0 … C−1 in their own order (no permutation) cut into 5 contiguous groups,
+ * the first C mod 5 groups one class larger; C = 5 is leave-one-class-out.
+ */
+export function elocSplit(fold: number, numClasses: number): ClassSplit {
   if (!Number.isInteger(fold) || fold < 1 || fold > 5) throw new Error(`ELOC fold must be 1..5, got ${fold}`);
-  const m = numClasses / 5;
-  const unseen = perm.slice((fold - 1) * m, fold * m);
-  return { seen: perm.filter((c) => !unseen.includes(c)), unseen };
+  const perm: readonly number[] | undefined =
+    ELOC_CLASS_PERMUTATIONS[numClasses as keyof typeof ELOC_CLASS_PERMUTATIONS];
+  if (perm) {
+    const m = numClasses / 5;
+    const unseen = perm.slice((fold - 1) * m, fold * m);
+    return { seen: perm.filter((c) => !unseen.includes(c)), unseen };
+  }
+  if (!Number.isInteger(numClasses) || numClasses < 5) {
+    throw new Error(`ELOC splits need ≥ 5 classes (5 leave-out folds), got ${numClasses}`);
+  }
+  const size = (g: number) => Math.floor(numClasses / 5) + (g < numClasses % 5 ? 1 : 0);
+  let start = 0;
+  for (let g = 0; g < fold - 1; g++) start += size(g);
+  const all = Array.from({ length: numClasses }, (_, c) => c);
+  const unseen = all.slice(start, start + size(fold - 1));
+  return { seen: all.filter((c) => !unseen.includes(c)), unseen };
 }
 
 /** VMDLS `class_num`: known = 0..classNum−1, unknown = classNum..numClasses−1. */
@@ -250,7 +267,7 @@ export const CLASS_SPLITS = {
     description: "ELOC: 5 leave-out folds of a seed-3 NumPy class permutation",
     datasets: ["cifar10", "cifar100"],
     folds: (_numClasses) => [1, 2, 3, 4, 5],
-    split: (fold, numClasses) => elocSplit(fold, numClasses as keyof typeof ELOC_CLASS_PERMUTATIONS),
+    split: (fold, numClasses) => elocSplit(fold, numClasses),
   },
   vmdls: {
     description: "VMDLS class_num: the first class_num classes are known",

@@ -76,6 +76,12 @@ export interface GridResult<S, M extends string, R> {
   timings: Timings;
 }
 
+/**
+ * The stage reporter of the run in progress of an enclosing grid, if any: a grid run inside another grid's run (the
+ * leaderboard runs each paper's grid) reports its stages there instead of drawing a second progress bar.
+ */
+let enclosingStage: ((label: string) => Promise<void>) | null = null;
+
 function describeDefault(s: unknown): string {
   if (s && typeof s === "object") {
     const o = s as Record<string, unknown>;
@@ -121,13 +127,16 @@ export async function runGrid<S, M extends string, R, Shared = null>(
     (n, s) => n + spec.seeds.length * planOf(s).reduce((k, p) => k + p.methods.length, 0),
     0,
   );
-  const progress = new Progress(total, spec.label ?? "runs");
+  const outer = enclosingStage;
+  const progress = outer ? null : new Progress(total, spec.label ?? "runs");
+  const report = (done: number, note: string) =>
+    outer ? outer(`${spec.label ?? "runs"} ${done}/${total}: ${note}`) : progress!.update(done, note);
   const describe = spec.describe ?? describeDefault;
   const timings = new Timings();
   const sets: EvalSets[] = [];
   const runs: GridRun<S, M, R>[] = [];
   for (const [settingIndex, setting] of spec.settings.entries()) {
-    await progress.update(runs.length, `${describe(setting)}: loading data`);
+    await report(runs.length, `${describe(setting)}: loading data`);
     sets.push(await timings.time("data", () => spec.load(setting, settingIndex)));
     const data = sets[settingIndex]!;
     const plan = planOf(setting);
@@ -135,7 +144,7 @@ export async function runGrid<S, M extends string, R, Shared = null>(
       for (const { variant, methods } of plan) {
         const cell: GridCell<S> = { setting, settingIndex, seed, variant };
         const where = (v: Variant) => `${describe(setting)}, seed ${seed}${v === "none" ? "" : `, ${v}`}`;
-        const stageOf = (v: Variant) => (label: string) => progress.update(runs.length, `${where(v)}: ${label}`);
+        const stageOf = (v: Variant) => (label: string) => report(runs.length, `${where(v)}: ${label}`);
         const shared = spec.prepare
           ? await timings.time("prepare", () => spec.prepare!(cell, data, stageOf(variant)))
           : null as Shared;
@@ -145,10 +154,13 @@ export async function runGrid<S, M extends string, R, Shared = null>(
             const stage = stageOf(runVariant);
             const t0 = performance.now();
             await stage(method);
+            const runStage = (l: string) => stage(`${method}: ${l}`);
+            enclosingStage = runStage;
             const out = await timings.time(
               method,
-              () => spec.run({ ...cell, variant: runVariant, method }, data, shared, (l) => stage(`${method}: ${l}`)),
-            );
+              () => spec.run({ ...cell, variant: runVariant, method }, data, shared, runStage),
+            )
+              .finally(() => (enclosingStage = outer));
             runs.push({
               ...cell,
               variant: runVariant,

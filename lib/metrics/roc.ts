@@ -137,8 +137,16 @@ export function orientCurve(sweep: RocSweep, positive: PositiveClass): OrientedC
   if (positive === "id") {
     return { pos: sweep.tp, neg: sweep.fp, nPos: sweep.nId, nNeg: sweep.nOod };
   }
+  const m = sweep.tp.length;
+  return oodCurveInto(sweep, new Float64Array(m), new Float64Array(m));
+}
+
+/**
+ * `orientCurve(sweep, "ood")` written into `pos` and `neg` (at least as long as the sweep; the returned curve views
+ * their first m entries), for callers that sweep many times and reuse their buffers (the bootstrap).
+ */
+export function oodCurveInto(sweep: RocSweep, pos: Float64Array, neg: Float64Array): OrientedCurve {
   const { tp, fp, nId, nOod } = sweep, m = tp.length;
-  const pos = new Float64Array(m), neg = new Float64Array(m);
   // point j ↔ sweep index k = m − 1 − j (ascending scores); samples ≤ t_k = total − samples ≥ t_{k−1}
   pos[0] = nOod - (m > 1 ? fp[m - 2]! : 0);
   neg[0] = nId - (m > 1 ? tp[m - 2]! : 0);
@@ -147,7 +155,7 @@ export function orientCurve(sweep: RocSweep, positive: PositiveClass): OrientedC
     pos[j] = k > 0 ? nOod - fp[k - 1]! : nOod;
     neg[j] = k > 0 ? nId - tp[k - 1]! : nId;
   }
-  return { pos, neg, nPos: nOod, nNeg: nId };
+  return { pos: pos.subarray(0, m), neg: neg.subarray(0, m), nPos: nOod, nNeg: nId };
 }
 
 /**

@@ -115,3 +115,39 @@ Deno.test("runGrid(): methodsOf restricts a setting to some methods, in the grid
   assert.deepEqual(ran, ["all/ce", "all/vmdls", "all/noKl", "some/ce", "some/noKl"]);
   assert.equal(exp.runs.length, 5);
 });
+
+Deno.test("runGrid() inside a run of another grid reports its stages to that run and draws no bar of its own", async () => {
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => void printed.push(a.join(" "));
+  const innerGrid = () =>
+    runGrid({
+      settings: ["x"],
+      seeds: [0],
+      methods: ["inner-method"],
+      load: () => Promise.resolve(fakeSets("x")),
+      run: async (_cell, _sets, _shared, stage) => {
+        await stage("step");
+        return { rows: [], result: 0 };
+      },
+      label: "inner grid",
+    });
+  try {
+    await runGrid({
+      settings: ["a"],
+      seeds: [0],
+      methods: ["outer-method"],
+      load: () => Promise.resolve(fakeSets("a")),
+      run: async () => ({ rows: [], result: (await innerGrid()).runs.length }),
+      label: "outer grid",
+    });
+    assert.ok(printed.some((l) => l.startsWith("outer grid")), printed.join("\n"));
+    assert.ok(!printed.some((l) => l.startsWith("inner grid")), "no bar of the nested grid:\n" + printed.join("\n"));
+    // Alone, the same grid draws its bar again.
+    printed.length = 0;
+    await innerGrid();
+    assert.ok(printed.some((l) => l.startsWith("inner grid")), printed.join("\n"));
+  } finally {
+    console.log = log;
+  }
+});

@@ -250,6 +250,7 @@ Deno.test("writeIndex: status, profile, engine, time and links per run, one head
   const board = html.indexOf('<section id="leaderboard">');
   assert.ok(board > 0 && board < html.indexOf('<section id="runs">'), "the leaderboard comes first");
   assert.match(html, /leaderboard: average over OOD sets/);
+  assert.match(html, /<a href="#leaderboard">leaderboard<\/a>/, "the runs table links to the leaderboard's section");
 });
 
 Deno.test("parseNotebookArgs reads --screenshots", () => {

@@ -7,6 +7,7 @@
  */
 import type { TrainRecipe } from "../../train/classifier.ts";
 import { configChecks } from "../../experiment/config_check.ts";
+import { type ClassSplitOption, classSplitProblem } from "../../experiment/class_split_option.ts";
 import { type BackboneName, isBackboneName } from "../../backbones/mod.ts";
 import { type DatasetName, DATASETS } from "../../datasets/mod.ts";
 import { FPR_RULES, type FprRule } from "../../metrics/mod.ts";
@@ -75,6 +76,11 @@ export interface BaselinesConfig extends BaselineScoreOptions {
     /** Images per set in the 2-D feature projection. */
     projectionPerSet: number;
   };
+  /**
+   * Optional class split (the leaderboard's near-OOD protocol): the seen classes are trained on (labels 0..k−1),
+   * the unseen classes' test images are the near-OOD set `<id>:unseen`. Absent / null = none (the notebook).
+   */
+  classSplit?: ClassSplitOption | null;
 }
 
 /**
@@ -113,5 +119,7 @@ export function checkBaselinesConfig<C extends BaselinesConfig>(cfg: C): C {
     if (!cfg.scores.includes(s)) c.fail(`figures.histogramScores has "${s}", which is not in scores`);
   }
   c.oneOf(cfg.fprRule, "fprRule", FPR_RULES);
+  const split = classSplitProblem(cfg.classSplit, cfg.idDatasets);
+  if (split) c.fail(split);
   return cfg;
 }

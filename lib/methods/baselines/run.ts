@@ -51,18 +51,24 @@ export function baselineDetectors(cfg: BaselinesConfig, hasFeatureList: boolean)
 }
 
 /**
+ * The sets of one ID dataset: `loadEvalSets` with seeded subsets of `train.trainLimit` training images, `nTest` test
+ * images and `nOod` images per OOD set, and `cfg.classSplit` when set (near-OOD `<id>:unseen`).
+ */
+export function loadBaselineSets(cfg: BaselinesConfig, id: BaselineIdDataset): Promise<EvalSets> {
+  const { dataSeed, oodDatasets, nTest: testLimit, nOod: oodLimit } = cfg;
+  const split = cfg.classSplit ? { classSplit: cfg.classSplit } : {};
+  return loadEvalSets({ id, dataSeed, trainLimit: cfg.train.trainLimit, testLimit, oodDatasets, oodLimit, ...split });
+}
+
+/**
  * Runs every ID dataset × seed: seeds everything, builds `cfg.backbone`, trains it with the standard recipe
  * (validating on the ID test images after each epoch), scores it on the fit subset (`fitLimit` training images,
  * seed `dataSeed`), the ID test set and each OOD set, and makes one row per score × OOD set (`cfg.fprRule`).
- * @param load Loads a setting's sets (default: `loadEvalSets` with seeded subsets of `nTest` test images and
- *   `nOod` images per OOD set; tests pass toy sets).
+ * @param load Loads a setting's sets (default: {@linkcode loadBaselineSets}; tests pass toy sets).
  */
 export function runBaselines(
   cfg: BaselinesConfig,
-  load = (id: BaselineIdDataset): Promise<EvalSets> => {
-    const { dataSeed, oodDatasets, nTest: testLimit, nOod: oodLimit } = cfg;
-    return loadEvalSets({ id, dataSeed, trainLimit: cfg.train.trainLimit, testLimit, oodDatasets, oodLimit });
-  },
+  load = (id: BaselineIdDataset): Promise<EvalSets> => loadBaselineSets(cfg, id),
 ): Promise<BaselinesResult> {
   return runGrid({
     settings: cfg.idDatasets,

@@ -10,6 +10,7 @@
  * @module
  */
 import { configChecks } from "../../experiment/config_check.ts";
+import { type ClassSplitOption, classSplitProblem } from "../../experiment/class_split_option.ts";
 import type { AugmentStep } from "../../data/augment.ts";
 import { type DatasetName, DATASETS } from "../../datasets/mod.ts";
 import type { Normalization } from "../../datasets/types.ts";
@@ -135,6 +136,11 @@ export interface CiderConfig {
    * `<runDir>/<id>-<backbone>-w<width>/<method>[-<variant>]/s<seed>` and resumes from it. null = none.
    */
   runDir: string | null;
+  /**
+   * Optional class split (the leaderboard's near-OOD protocol): the seen classes are trained on (labels 0..k−1),
+   * the unseen classes' test images are the near-OOD set `<id>:unseen`. Absent / null = none (the notebook).
+   */
+  classSplit?: ClassSplitOption | null;
 }
 
 /**
@@ -189,5 +195,7 @@ export function checkCiderConfig<C extends CiderConfig>(cfg: C): C {
   positive(cfg.probe.lr, "probe.lr");
   inRange(cfg.probe.weightDecay, "probe.weightDecay", 0, Infinity);
   posInt(cfg.evalBatchSize, "evalBatchSize");
+  const split = classSplitProblem(cfg.classSplit, cfg.settings.map((s) => s.idDataset));
+  if (split) fail(split);
   return cfg;
 }

@@ -193,6 +193,22 @@ export async function runMethod(
 }
 
 /**
+ * The sets of a setting: `loadEvalSets` with seeded subsets of `trainLimit` training images, `nTest` test images and
+ * `nOod` images per OOD set, and `cfg.classSplit` when set (near-OOD `<id>:unseen`).
+ */
+export function loadCiderSets(cfg: CiderConfig, setting: Pick<CiderSetting, "idDataset">): Promise<EvalSets> {
+  return loadEvalSets({
+    id: setting.idDataset,
+    dataSeed: cfg.dataSeed,
+    trainLimit: cfg.trainLimit,
+    testLimit: cfg.nTest,
+    oodDatasets: cfg.oodDatasets,
+    oodLimit: cfg.nOod,
+    ...(cfg.classSplit ? { classSplit: cfg.classSplit } : {}),
+  });
+}
+
+/**
  * Runs every setting × seed × variant × method of the config (`runGrid`: sets loaded once per setting with
  * `loadEvalSets`, one progress bar). CE runs once per seed (variant `none`).
  */
@@ -203,15 +219,7 @@ export function runCider(cfg: CiderConfig): Promise<CiderExperiment> {
     variants: cfg.variants,
     methods: cfg.methods,
     variantFree: ["ce"],
-    load: (s) =>
-      loadEvalSets({
-        id: s.idDataset,
-        dataSeed: cfg.dataSeed,
-        trainLimit: cfg.trainLimit,
-        testLimit: cfg.nTest,
-        oodDatasets: cfg.oodDatasets,
-        oodLimit: cfg.nOod,
-      }),
+    load: (s) => loadCiderSets(cfg, s),
     run: (cell, sets, _shared, stage) => runMethod(cfg, cell, sets, stage),
     label: "CIDER runs",
     describe: (s) => `${s.idDataset} · ${s.backbone}`,

@@ -10,6 +10,8 @@
  * @module
  */
 import { configChecks } from "../../experiment/config_check.ts";
+import { type BackboneName, BACKBONES } from "../../backbones/mod.ts";
+import { type DatasetName, DATASETS } from "../../datasets/registry.ts";
 
 /**
  * The runs compared on the same data, stage-1 networks and budget: the stage-1 classifier scored with MSP and Energy
@@ -69,7 +71,27 @@ export type CmgSetting =
     oodDatasets: readonly CmgSetting2Ood[];
     backbone: "resnet18";
     width: number;
-  };
+  }
+  | CmgSplitSetting;
+
+/**
+ * A class-split setting (not in the reference; the leaderboard's protocol, `lib/leaderboard/entries/cmg.ts`): the
+ * first `knownClasses` classes of any labelled ID dataset are seen (K = k), the other classes' test images are the
+ * near-OOD set `<id>:unseen` (`loadEvalSets`' class split `{ protocol: "vmdls", fold: k }`), and `oodDatasets` are
+ * far-OOD sets. The classifier is any registry backbone with CMG's MLP head; n_out = K + 5 (Setting 1's 11 outputs
+ * for K = 6); the CVAE, stage-1 epochs and σ are those of the image shape's family ({@linkcode cmgFamily}: 28×28×1 →
+ * MNIST's, 32×32×3 → CIFAR-10's), stage 2 evaluates every `evalEvery.setting1` steps.
+ */
+export interface CmgSplitSetting {
+  setting: "split";
+  idDataset: DatasetName;
+  /** Seen classes: 0 … knownClasses − 1. */
+  knownClasses: number;
+  /** Far-OOD sets (registry names; the ID images' shape). */
+  oodDatasets: readonly DatasetName[];
+  backbone: BackboneName;
+  width: number;
+}
 
 /** Per ID dataset: a value the reference sets per dataset (epochs 100 / 200, σ 3 / 5). */
 export type PerDataset<T> = Readonly<Record<CmgIdDataset, T>>;
@@ -133,9 +155,29 @@ export const CMG_REFERENCE = {
   evalEvery: { setting1: 20, setting2: 100 },
 } as const;
 
-/** Seen classes K and classifier outputs n_out of a setting (`MainModel(…, 11)` / `MainModel(32, 3, 110)`). */
-export function cmgClasses(s: Pick<CmgSetting, "setting">): { K: number; nOut: number } {
+/**
+ * Seen classes K and classifier outputs n_out of a setting (`MainModel(…, 11)` / `MainModel(32, 3, 110)`; a split
+ * setting: K = knownClasses, n_out = K + 5, Setting 1's 11 = 6 + 5).
+ */
+export function cmgClasses(
+  s: { setting: 1 | 2 } | Pick<CmgSplitSetting, "setting" | "knownClasses">,
+): { K: number; nOut: number } {
+  if (s.setting === "split") return { K: s.knownClasses, nOut: s.knownClasses + 5 };
   return s.setting === 1 ? { K: 6, nOut: 11 } : { K: 10, nOut: 110 };
+}
+
+/**
+ * The dataset family whose CVAE, stage-1 epochs and σ a setting uses: its ID dataset for Settings 1 and 2; for a
+ * split setting, by image shape (28×28×1 → `mnist`, e.g. Fashion-MNIST; 32×32×3 → `cifar10`).
+ * @throws for a split setting whose images are neither.
+ */
+export function cmgFamily(s: Pick<CmgSetting, "setting" | "idDataset">): CmgIdDataset {
+  if (s.setting !== "split") return s.idDataset as CmgIdDataset;
+  const shape = DATASETS[s.idDataset]?.shape;
+  const key = Array.isArray(shape) ? shape.join("x") : String(shape);
+  if (key === "28x28x1") return "mnist";
+  if (key === "32x32x3") return "cifar10";
+  throw new Error(`CMG: no CVAE for ${s.idDataset} (${key} images; 28×28×1 or 32×32×3)`);
 }
 
 /**
@@ -146,11 +188,30 @@ export function cmgClasses(s: Pick<CmgSetting, "setting">): { K: number; nOut: n
  * ```
  */
 export function checkCmgConfig<C extends CmgConfig>(cfg: C): C {
-  const { fail, posInt, positive, inRange, oneOf, list } = configChecks("CmgConfig");
+  const { fail, check, posInt, positive, inRange, oneOf, list } = configChecks("CmgConfig");
   if (cfg.settings.length === 0) fail("settings is empty");
   cfg.settings.forEach((s, i) => {
     const at = `settings[${i}]`;
-    oneOf(String(s.setting), `${at}.setting`, ["1", "2"]);
+    oneOf(String(s.setting), `${at}.setting`, ["1", "2", "split"]);
+    if (s.setting === "split") {
+      oneOf(s.idDataset, `${at}.idDataset`, Object.keys(DATASETS));
+      const classes = DATASETS[s.idDataset].numClasses;
+      check(
+        Number.isInteger(s.knownClasses) && s.knownClasses >= 2 && s.knownClasses < classes,
+        `${at}.knownClasses`,
+        s.knownClasses,
+        `an integer in 2..${classes - 1} (${s.idDataset} has ${classes} classes)`,
+      );
+      oneOf(s.backbone, `${at}.backbone`, Object.keys(BACKBONES));
+      if (s.oodDatasets.length > 0) list(s.oodDatasets, `${at}.oodDatasets`, Object.keys(DATASETS));
+      try {
+        cmgFamily(s);
+      } catch (e) {
+        fail(`${at}.idDataset: ${(e as Error).message}`);
+      }
+      positive(s.width, `${at}.width`);
+      return;
+    }
     oneOf(s.idDataset, `${at}.idDataset`, s.setting === 2 ? ["cifar10"] : CMG_ID_DATASETS);
     const backbone = s.idDataset === "mnist" ? "cmg_cnn" : "resnet18";
     oneOf(s.backbone, `${at}.backbone (for ${s.idDataset})`, [backbone]);

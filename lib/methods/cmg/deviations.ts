@@ -7,7 +7,7 @@
 import type { Deviation } from "../../experiment/claims.ts";
 import { CMG_CLASSIFIER } from "./classifier.ts";
 import { CMG_FINETUNE } from "./finetune.ts";
-import { CMG_REFERENCE, type CmgConfig, type PerDataset } from "./config.ts";
+import { CMG_REFERENCE, type CmgConfig, cmgFamily, type PerDataset } from "./config.ts";
 import { CMG_SIGMA } from "./generate.ts";
 
 const differs = (a: Record<string, unknown>, b: Record<string, unknown>, keys: readonly string[]) =>
@@ -24,7 +24,8 @@ const differs = (a: Record<string, unknown>, b: Record<string, unknown>, keys: r
  */
 export function cmgDeviations(cfg: CmgConfig): Deviation[] {
   const out: Deviation[] = [];
-  const datasets = [...new Set(cfg.settings.map((s) => s.idDataset))];
+  // Per-dataset values (epochs, σ) are keyed by the family a setting uses (a split setting's image shape).
+  const datasets = [...new Set(cfg.settings.map((s) => cmgFamily(s)))];
   const epochs = (of: PerDataset<number>) =>
     datasets.filter((d) => of[d] !== CMG_REFERENCE.epochs[d]).map((d) => `epochs ${of[d]} (${d})`);
   const referenceEpochs = datasets.map((d) => `${CMG_REFERENCE.epochs[d]} epochs (${d})`).join(", ");

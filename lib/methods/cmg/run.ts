@@ -31,7 +31,7 @@ import { tf } from "../../tf.ts";
 import { AUGMENTATIONS } from "../../data/augment.ts";
 import { NORMALIZATION } from "../../datasets/normalization.ts";
 import { trainCmgClassifier } from "./classifier.ts";
-import { cmgClasses, type CmgConfig, type CmgMethod, type CmgSetting, METHOD_NAMES } from "./config.ts";
+import { cmgClasses, type CmgConfig, cmgFamily, type CmgMethod, type CmgSetting, METHOD_NAMES } from "./config.ts";
 import { type CmgCvae, createCmgCvae, trainCmgCvae } from "./cvae.ts";
 import { cmgMargins, type CmgMode, fineTuneCmg } from "./finetune.ts";
 import { generateClassMixed } from "./generate.ts";
@@ -98,6 +98,8 @@ export interface CmgRunResult {
    * the faithful variant selects an evaluation per OOD set, so its entries are per set: `<score> · <OOD set>`.
    */
   scores: Record<string, Record<string, ScoreSets>>;
+  /** Stage 2's Adam steps, wall time and the evaluations' share of it; null for `ce`. */
+  fineTune?: { steps: number; seconds: number; evalSeconds: number } | null;
   /** Stage-1 curves of this (setting, seed) (kept on the `ce` run). */
   stage1: Pick<CmgStage1, "classifierCurve" | "cvaeCurve" | "seconds"> | null;
   gallery: CmgGallery | null;
@@ -110,13 +112,18 @@ export type CmgExperiment = GridResult<CmgSetting, CmgMethod, CmgRunResult>;
 /** One run of the grid. */
 export type CmgRun = CmgExperiment["runs"][number];
 
-/** `<id>-p<partition>-<backbone>-w<width>` (Setting 1) or `<id>-s2-<backbone>-w<width>` (Setting 2). */
+/**
+ * `<id>-p<partition>-<backbone>-w<width>` (Setting 1), `<id>-s2-<backbone>-w<width>` (Setting 2) or
+ * `<id>-k<knownClasses>-<backbone>-w<width>` (a split setting).
+ */
 export function settingSlug(s: CmgSetting): string {
-  return `${s.idDataset}-${s.setting === 1 ? `p${s.partition}` : "s2"}-${s.backbone}-w${s.width}`;
+  const kind = s.setting === 1 ? `p${s.partition}` : s.setting === 2 ? "s2" : `k${s.knownClasses}`;
+  return `${s.idDataset}-${kind}-${s.backbone}-w${s.width}`;
 }
 
-/** The rows' `idDataset` of a setting: `<id>:p<partition>` (Setting 1), `<id>` (Setting 2). */
+/** The rows' `idDataset` of a setting: `<id>:p<partition>` (Setting 1), `<id>` (Setting 2), `<id>:0-<k−1>` (split). */
 export function settingIdDataset(s: CmgSetting): string {
+  if (s.setting === "split") return `${s.idDataset}:0-${s.knownClasses - 1}`;
   return s.setting === 1 ? `${s.idDataset}:p${s.partition}` : s.idDataset;
 }
 
@@ -140,7 +147,8 @@ export async function trainStage1(
   const t0 = performance.now();
   const { setting, seed } = cell;
   const [, h, w, c] = sets.train.shape;
-  const cifar = setting.idDataset === "cifar10";
+  const family = cmgFamily(setting);
+  const cifar = family === "cifar10";
   seedEverything(deriveSeed(seed, "cmg/classifier"));
   const backbone = createBackbone(setting.backbone, {
     numClasses: cmgClasses(setting).nOut,
@@ -155,13 +163,13 @@ export async function trainStage1(
   // ε from it.
   try {
     const clf = await trainCmgClassifier(backbone, sets.train, {
-      epochs: cfg.classifier.epochs[setting.idDataset],
+      epochs: cfg.classifier.epochs[family],
       batchSize: cfg.classifier.batchSize,
       lr: cfg.classifier.lr,
       // RandomCrop(32, padding 4) + HorizontalFlip for CIFAR-10's classifier only (`train.py` l. 54–57).
       augment: cifar ? AUGMENTATIONS.cropFlip : AUGMENTATIONS.none,
       seed: deriveSeed(seed, "cmg/classifier"),
-      onEpoch: (p) => stage(`classifier epoch ${p.epoch + 1}/${cfg.classifier.epochs[setting.idDataset]}`),
+      onEpoch: (p) => stage(`classifier epoch ${p.epoch + 1}/${cfg.classifier.epochs[family]}`),
     });
     seedEverything(deriveSeed(seed, "cmg/cvae"));
     cvae = createCmgCvae(
@@ -169,7 +177,7 @@ export async function trainStage1(
         ? { dataset: "cifar10", width: cfg.cvae.width }
         : { dataset: "mnist", encoderPadding: cfg.cvae.encoderPadding, width: cfg.cvae.width },
     );
-    const cvaeEpochs = cfg.cvae.epochs[setting.idDataset];
+    const cvaeEpochs = cfg.cvae.epochs[family];
     const vae = await trainCmgCvae(cvae, sets.train, {
       epochs: cvaeEpochs,
       batchSize: cfg.cvae.batchSize,
@@ -245,7 +253,7 @@ async function gallery(
     );
   const x = take(sets.test);
   const seen = Array.from({ length: cmgClasses(setting).K }, (_, k) => k);
-  const sigma = cfg.sigma[setting.idDataset];
+  const sigma = cfg.sigma[cmgFamily(setting)];
   const data = async (t: tf.Tensor) => {
     const d = (await t.data()) as Float32Array;
     t.dispose();
@@ -322,15 +330,16 @@ export async function runMethod(
         best: null,
         margins: null,
         scores: { none: { msp, energy } },
+        fineTune: null,
         stage1: { classifierCurve: s1.classifierCurve, cvaeCurve: s1.cvaeCurve, seconds: s1.seconds },
         gallery: first ? await gallery(s1, sets, cfg, setting, seed) : null,
         seconds: (performance.now() - t0) / 1000,
       },
     };
   }
-  const recipe = recipeOf(method, cfg.sigma[setting.idDataset]);
+  const recipe = recipeOf(method, cfg.sigma[cmgFamily(setting)]);
   const score = recipe.mode === "CMG-s" ? "cmgS" : "cmgE";
-  const evalEvery = setting.setting === 1 ? cfg.finetune.evalEvery.setting1 : cfg.finetune.evalEvery.setting2;
+  const evalEvery = setting.setting === 2 ? cfg.finetune.evalEvery.setting2 : cfg.finetune.evalEvery.setting1;
   const ftSeed = deriveSeed(seed, `cmg/finetune/${method}`);
   const margins = recipe.mode === "CMG-e"
     ? await cmgMargins(s1.backbone, s1.cvae, sets.train, {
@@ -402,6 +411,7 @@ export async function runMethod(
       best: ft.best,
       margins: margins ? { mIn: margins.mIn, mOut: margins.mOut } : null,
       scores,
+      fineTune: { steps: ft.steps, seconds: ft.seconds, evalSeconds: ft.evalSeconds },
       stage1: null,
       gallery: null,
       seconds: (performance.now() - t0) / 1000,
@@ -426,7 +436,13 @@ export function runCmg(cfg: CmgConfig): Promise<CmgExperiment> {
         testLimit: cfg.nTest,
         ...(s.setting === 1
           ? { classSplit: { protocol: "cmg", fold: s.partition } }
-          : { oodDatasets: s.oodDatasets, oodLimit: cfg.oodLimit }),
+          : s.setting === 2
+          ? { oodDatasets: s.oodDatasets, oodLimit: cfg.oodLimit }
+          : {
+            oodDatasets: s.oodDatasets,
+            oodLimit: cfg.oodLimit,
+            classSplit: { protocol: "vmdls", fold: s.knownClasses },
+          }),
       }),
     prepare: (cell, sets, stage) => trainStage1(cfg, cell, sets, stage),
     run: (cell, sets, s1, stage) => runMethod(cfg, cell, sets, s1, stage),

@@ -10,6 +10,7 @@
  * @module
  */
 import { configChecks } from "../../experiment/config_check.ts";
+import type { BackboneName } from "../../backbones/mod.ts";
 import { type DatasetName, DATASETS } from "../../datasets/mod.ts";
 import type { ElocTrainConfig } from "./train.ts";
 
@@ -42,10 +43,20 @@ export const ELOC_PERTURBATIONS = ["ce", "entropy"] as const;
 
 /** One experimental setting: an ID dataset with its backbone and its perturbation magnitudes. */
 export interface ElocSetting {
-  /** ID dataset (registry name). */
-  idDataset: typeof ELOC_ID_DATASETS[number];
-  /** Backbone registry name. */
-  backbone: typeof ELOC_BACKBONES[number];
+  /**
+   * ID dataset (registry name): {@linkcode checkElocConfig} allows `ELOC_ID_DATASETS`; the leaderboard
+   * (`lib/leaderboard/entries/eloc.ts`) runs `runEloc` on its protocol's.
+   */
+  idDataset: DatasetName;
+  /** Backbone registry name: {@linkcode checkElocConfig} allows `ELOC_BACKBONES`; the leaderboard runs its own. */
+  backbone: BackboneName;
+  /**
+   * Open-set split (not in the reference; the leaderboard's near-OOD protocol): only the first `knownClasses`
+   * classes are ID (`loadEvalSets`' class split `{ protocol: "vmdls", fold: knownClasses }`), the other classes'
+   * test images are the near-OOD set `<id>:unseen`, and the five leave-out folds partition the k known classes
+   * (`elocSplit(fold, k)`: contiguous groups, leave-one-class-out for k = 5). Absent = every class is ID.
+   */
+  knownClasses?: number;
   /** Channel-width multiplier (1 = the registry's network). */
   width: number;
   /** ε of the input perturbation ([0, 1]-pixel units); the README's table (0.0014 is the code's default). */
@@ -120,6 +131,15 @@ export function checkElocConfig<C extends ElocConfig>(cfg: C): C {
     oneOf(s.idDataset, `${at}.idDataset`, ELOC_ID_DATASETS);
     oneOf(s.backbone, `${at}.backbone`, ELOC_BACKBONES);
     positive(s.width, `${at}.width`);
+    if (s.knownClasses !== undefined) {
+      const classes = DATASETS[s.idDataset].numClasses;
+      check(
+        Number.isInteger(s.knownClasses) && s.knownClasses >= 5 && s.knownClasses < classes,
+        `${at}.knownClasses`,
+        s.knownClasses,
+        `an integer in 5..${classes - 1} (five leave-out folds need ≥ 5 known classes)`,
+      );
+    }
     inRange(s.epsilon, `${at}.epsilon`, 0, 1);
     for (const [ood, e] of Object.entries(s.epsilonByOod ?? {})) inRange(e, `${at}.epsilonByOod.${ood}`, 0, 1);
   });

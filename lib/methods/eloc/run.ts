@@ -111,9 +111,14 @@ interface VariantSets {
   selection: Selection;
 }
 
-/** `<id>-<backbone>-w<width>`: a setting's checkpoint folder name. */
+/** `<id>[-k<knownClasses>]-<backbone>-w<width>`: a setting's checkpoint folder name. */
 export function settingSlug(s: ElocSetting): string {
-  return `${s.idDataset}-${s.backbone}-w${s.width}`;
+  return `${s.idDataset}${s.knownClasses === undefined ? "" : `-k${s.knownClasses}`}-${s.backbone}-w${s.width}`;
+}
+
+/** The rows' `idDataset` of a setting: `<id>`, or `<id>:0-<k−1>` with a class split (as VMDLS's rows). */
+export function settingIdDataset(s: ElocSetting): string {
+  return s.knownClasses === undefined ? s.idDataset : `${s.idDataset}:0-${s.knownClasses - 1}`;
 }
 
 /** The input normalization of a setting: ODIN's CIFAR statistics, else the training pixels' own. */
@@ -168,7 +173,7 @@ async function trainOne(
 ): Promise<{ backbone: Backbone; classes: number[]; leftOut: number[]; train: ElocTrainResult }> {
   const { setting, method, seed } = cell;
   const numClasses = sets.train.classes.length;
-  const split = fold === 0 ? null : elocSplit(fold, numClasses as 10 | 100);
+  const split = fold === 0 ? null : elocSplit(fold, numClasses);
   const parts = split ? splitByClasses(sets.train, split) : null;
   const idTrain = parts ? parts.seen : sets.train;
   const classes = split ? [...split.seen] : Array.from({ length: numClasses }, (_, c) => c);
@@ -359,7 +364,7 @@ export async function runMethod(
           label: rowLabel(method, score, variant),
           backbone: setting.backbone,
           width: setting.width,
-          idDataset: setting.idDataset,
+          idDataset: settingIdDataset(setting),
           seed,
           selection: vs[variant].selection,
           trainSeconds: trained.reduce((s, t) => s + t.train.seconds, 0),
@@ -438,6 +443,7 @@ export function runEloc(cfg: ElocConfig): Promise<ElocExperiment> {
         oodDatasets: cfg.oodDatasets,
         oodLimit: cfg.nOod,
         extra: { validation: { name: cfg.validationOod, split: "test", limit: cfg.nValidation } },
+        ...(s.knownClasses === undefined ? {} : { classSplit: { protocol: "vmdls", fold: s.knownClasses } }),
       }),
     run: (cell, sets, _shared, stage) => runMethod(cfg, cell, sets, stage),
     label: "ELOC runs",

@@ -9,6 +9,7 @@ import { type BackboneName, isBackboneName } from "../../backbones/mod.ts";
 import { type DatasetName, DATASETS, type Normalization } from "../../datasets/mod.ts";
 import { type AugmentationName, AUGMENTATIONS, type AugmentStep } from "../../data/augment.ts";
 import { FPR_RULES, type FprRule } from "../../metrics/mod.ts";
+import { type ClassSplitOption, classSplitProblem } from "../../experiment/class_split_option.ts";
 import type { Variant as ResultVariant } from "../../report/results.ts";
 
 /**
@@ -169,6 +170,11 @@ export interface UnleashingMaskConfig {
   evalBatchSize: number;
   /** FPR@95 rule of the `fpr95` column (UM: Hendrycks' nearest rule). */
   fprRule: FprRule;
+  /**
+   * Optional class split (the leaderboard's near-OOD protocol): the seen classes are trained on (labels 0..k−1),
+   * the unseen classes' test images are the near-OOD set `<id>:unseen`. Absent / null = none (the notebook).
+   */
+  classSplit?: ClassSplitOption | null;
 }
 
 /** The numeric fields by what they must be (`null` allowed where the type allows it; lists: every element). */
@@ -238,5 +244,7 @@ export function checkUnleashingMaskConfig<C extends UnleashingMaskConfig>(cfg: C
   if (cfg.variants.includes("clean") && cfg.scores.includes("mahalanobis") && cfg.data.heldOut < 4) {
     fail(`the clean variant tunes Mahalanobis on data.heldOut images: need at least 4, got ${cfg.data.heldOut}`);
   }
+  const split = classSplitProblem(cfg.classSplit, [cfg.idDataset]);
+  if (split) fail(split);
   return cfg;
 }

@@ -76,7 +76,7 @@ function hash(text: string): string {
  */
 export function pretrainCacheDir(
   root: string,
-  cfg: Pick<UnleashingMaskConfig, "backbone" | "pretrain" | "augment" | "data" | "idDataset">,
+  cfg: Pick<UnleashingMaskConfig, "backbone" | "pretrain" | "augment" | "data" | "idDataset" | "classSplit">,
   train: Dataset,
   seed: number,
 ): string {
@@ -89,6 +89,8 @@ export function pretrainCacheDir(
     id: cfg.idDataset,
     data: { trainLimit: cfg.data.trainLimit, heldOut: cfg.data.heldOut, dataSeed: cfg.data.dataSeed },
     n: train.shape[0],
+    // Only when set, so the notebook's cache keys are unchanged.
+    ...(cfg.classSplit ? { classSplit: cfg.classSplit } : {}),
   });
   return join(root, `${cfg.backbone.name}_${cfg.idDataset}_${hash(key)}`, `s${seed}`);
 }
@@ -103,7 +105,7 @@ export function pretrainCacheDir(
 export async function pretrainClassifier(
   cfg: Pick<
     UnleashingMaskConfig,
-    "backbone" | "pretrain" | "augment" | "data" | "idDataset" | "evalBatchSize" | "fprRule"
+    "backbone" | "pretrain" | "augment" | "data" | "idDataset" | "evalBatchSize" | "fprRule" | "classSplit"
   >,
   data: Pick<EvalSets, "train" | "test" | "ood">,
   seed: number,

@@ -110,7 +110,8 @@ export function stagePlan(cfg: UnleashingMaskConfig, method: UmMethod, um: numbe
  * The sets of a config: training images and `heldOut` held-out ones from one seeded permutation of the training
  * split, the ID test images, the OOD sets, and the auxiliary outliers of OE (`extra.aux`; when `aux.limit` is null
  * as many as the training images, counted from the registry's split size: the repo's `ood_factor` 1). Image-folder
- * OOD sets are squashed to the ID size (`fit: "resize"`), as `data/OOD.py` does.
+ * OOD sets are squashed to the ID size (`fit: "resize"`), as `data/OOD.py` does. With `cfg.classSplit`, training,
+ * held-out and test images keep the seen classes and the unseen test images are the near-OOD set `<id>:unseen`.
  */
 export function loadUmSets(cfg: UnleashingMaskConfig): Promise<EvalSets> {
   const { trainLimit, heldOut, dataSeed } = cfg.data;
@@ -124,6 +125,7 @@ export function loadUmSets(cfg: UnleashingMaskConfig): Promise<EvalSets> {
     oodDatasets: cfg.oodDatasets,
     oodFit: "resize",
     extra: { aux },
+    ...(cfg.classSplit ? { classSplit: cfg.classSplit } : {}),
   });
 }
 

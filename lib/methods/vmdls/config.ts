@@ -12,6 +12,7 @@
  * @module
  */
 import { configChecks } from "../../experiment/config_check.ts";
+import type { BackboneName } from "../../backbones/mod.ts";
 import { type DatasetName, DATASETS } from "../../datasets/mod.ts";
 import type { VmdlsTrainConfig } from "./train.ts";
 
@@ -40,10 +41,16 @@ export const VMDLS_BACKBONES = ["mnist_conv", "densenet_bc_100", "resnet18", "vm
 
 /** One experimental setting: an ID dataset with its backbone and the reference command's values for it. */
 export interface VmdlsSetting {
-  /** ID dataset (registry name). */
-  idDataset: typeof VMDLS_ID_DATASETS[number];
-  /** Backbone registry name. */
-  backbone: typeof VMDLS_BACKBONES[number];
+  /**
+   * ID dataset (registry name): {@linkcode checkVmdlsConfig} allows the reference's (`VMDLS_ID_DATASETS`); the
+   * leaderboard (`lib/leaderboard/entries/vmdls.ts`) runs others through `runVmdls` (e.g. Fashion-MNIST).
+   */
+  idDataset: DatasetName;
+  /**
+   * Backbone registry name: {@linkcode checkVmdlsConfig} allows the reference's encoders (`VMDLS_BACKBONES`); the
+   * leaderboard wraps its protocol's backbone (e.g. `lenet`).
+   */
+  backbone: BackboneName;
   /** Channel-width multiplier (1 = the reference's network). */
   width: number;
   /** Latent dimension D (`--latent_dim`). */

@@ -98,6 +98,11 @@ export interface VmdlsRunResult {
   embedding: { dim: number; id: Float32Array; idLabels: Int32Array; ood: Record<string, Float32Array> };
   /** The reference's metrics of every faithful VMDLS-family score (empty for CE and without `faithful`). */
   reference: VmdlsReferenceMetrics[];
+  /**
+   * Score key → OOD set → the faithful rows' own scores: M and r̃'s scale over the ID test set and that OOD set
+   * (`vmdlsReferenceScores`; the ID scores differ per OOD set). Empty for CE and without `faithful`.
+   */
+  faithfulScores?: Record<string, Record<string, ScoreSets>>;
   /** Jitter steps of the Gaussians' loop of the main score, and the ensemble's dimension. */
   gaussians: { steps: number; dim: number } | null;
   evalSeconds: number;
@@ -128,14 +133,17 @@ export function settingSlug(s: VmdlsSetting): string {
   return `${s.idDataset}${s.classNum === null ? "" : `-k${s.classNum}`}-${s.backbone}-w${s.width}`;
 }
 
-/** A setting's backbone, seeded by the caller. */
+/**
+ * A setting's backbone, seeded by the caller: MNIST's [−1, 1] normalisation for one-channel images (the
+ * reference's MNIST; Fashion-MNIST on the leaderboard), CIFAR's statistics otherwise.
+ */
 function backboneFor(s: VmdlsSetting, sets: EvalSets): Backbone {
   const [, h, w, c] = sets.train.shape;
   return createBackbone(s.backbone, {
     numClasses: sets.train.classes.length,
     inputShape: [h, w, c],
     width: s.width,
-    normalization: s.idDataset === "mnist" ? NORMALIZATION.mnistHalf : NORMALIZATION.cifarVmdls,
+    normalization: c === 1 ? NORMALIZATION.mnistHalf : NORMALIZATION.cifarVmdls,
   });
 }
 
@@ -284,6 +292,7 @@ export async function runMethod(
     const rows: ResultRow[] = [];
     const scores: VmdlsRunResult["scores"] = {};
     const reference: VmdlsReferenceMetrics[] = [];
+    const faithfulScores: Record<string, Record<string, ScoreSets>> = {};
     for (const [k, sets_] of Object.entries(table.scores)) {
       const { score, variant: scoring } = splitKey(k);
       const variant: Variant = method === "ce" ? "none" : scoring;
@@ -307,6 +316,7 @@ export async function runMethod(
           table.context,
         );
         const one: ScoreSets = { id: exact.id, ood: { [ood]: exact.ood } };
+        (faithfulScores[score] ??= {})[ood] = one;
         const set = evalSet(one, classification, ood);
         const best = vmdlsBestMacroF1(set);
         rows.push(...toRows(rowKey, { [score]: one }, { ...common, openSetThreshold: () => best.threshold }));
@@ -332,6 +342,7 @@ export async function runMethod(
         ),
       },
       reference,
+      faithfulScores,
       gaussians: main ? { steps: main.gaussians.steps, dim: main.gaussians.dim } : null,
       evalSeconds: (performance.now() - t0) / 1000,
     };

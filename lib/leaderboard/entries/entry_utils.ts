@@ -1,0 +1,78 @@
+/**
+ * What the leaderboard entries of the post-hoc baselines, CIDER and Unleashing Mask share: the protocol's class
+ * split, sub-budgets scaled with the protocol's epochs, the FPR rule of the rows, and the score records behind a
+ * paper runner's rows.
+ * @module
+ */
+import type { ClassSplitOption } from "../../experiment/class_split_option.ts";
+import type { ScoreSets } from "../../experiment/score.ts";
+import type { ResultRow } from "../../report/results.ts";
+import type { FprRule } from "../../metrics/mod.ts";
+import type { LeaderboardProtocol, ScoreRecord } from "../types.ts";
+
+/**
+ * The FPR@95 rule (ID positive) of every row these entries return: one rule for every method, so the `fpr95`
+ * column compares like with like (`fpr95OodPositive` is in every row too).
+ */
+export const LEADERBOARD_FPR_RULE: FprRule = "sklearn";
+
+/** The protocol's near-OOD split: the first `knownClasses` classes are known (`loadEvalSets`' `vmdls` split). */
+export function protocolClassSplit(protocol: Pick<LeaderboardProtocol, "knownClasses">): ClassSplitOption {
+  return { protocol: "vmdls", fold: protocol.knownClasses };
+}
+
+/**
+ * A sub-budget tied to the main one: `paperSub` epochs when the paper's recipe trains `paperMain`, scaled to
+ * `epochs` and rounded, at least 1.
+ * @example Usage
+ * ```ts
+ * import { scaledEpochs } from "@lib/leaderboard/entries/entry_utils.ts";
+ * scaledEpochs(3, 2, 8); // 1
+ * ```
+ */
+export function scaledEpochs(epochs: number, paperSub: number, paperMain: number): number {
+  return Math.max(1, Math.round((epochs * paperSub) / paperMain));
+}
+
+/** Display names of the score keys the entries use (unknown keys are shown as they are). */
+export const SCORE_NAMES: Readonly<Record<string, string>> = {
+  msp: "MSP",
+  maxLogit: "MaxLogit",
+  energy: "Energy",
+  odin: "ODIN",
+  mahalanobis: "Mahalanobis",
+  mahalanobisEnsemble: "Mahalanobis ensemble",
+  knn: "KNN",
+};
+
+/** A leaderboard row label: the run's label and the score, e.g. `"CIDER (faithful) + KNN"`, `"CE + Energy"`. */
+export function entryLabel(runLabel: string, score: string): string {
+  return `${runLabel} + ${SCORE_NAMES[score] ?? score}`;
+}
+
+/** One run of a paper's grid, as far as the entries need it. */
+export interface RunWithScores {
+  seed: number;
+  rows: readonly ResultRow[];
+  result: { scores: Readonly<Record<string, ScoreSets>> };
+}
+
+/**
+ * A run's rows relabelled per score ({@linkcode entryLabel}: the label is then distinct per method, variant and
+ * score) and the score records behind them, one per score key of the run.
+ */
+export function entryRowsAndScores(
+  runs: readonly RunWithScores[],
+  idDataset: string,
+): { rows: ResultRow[]; scores: ScoreRecord[] } {
+  const rows: ResultRow[] = [], scores: ScoreRecord[] = [];
+  for (const run of runs) {
+    for (const row of run.rows) rows.push({ ...row, label: entryLabel(row.label, row.score) });
+    const runLabel = run.rows[0]?.label;
+    if (runLabel === undefined) continue;
+    for (const [score, sets] of Object.entries(run.result.scores)) {
+      scores.push({ label: entryLabel(runLabel, score), score, idDataset, seed: run.seed, sets });
+    }
+  }
+  return { rows, scores };
+}
