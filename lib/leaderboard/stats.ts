@@ -30,7 +30,7 @@ import { Rng } from "../data/rng.ts";
 import type { AuprEstimator } from "../metrics/aupr.ts";
 import { auprFromCurve } from "../metrics/aupr.ts";
 import { aurocFromSweep } from "../metrics/auroc.ts";
-import { percentileInterval } from "../metrics/bootstrap.ts";
+import { percentileInterval, resampleCounts } from "../metrics/bootstrap.ts";
 import { FPR_RULES, fprAtTprFromCurve, type FprRule } from "../metrics/fpr.ts";
 import {
   oodCurveInto,
@@ -41,6 +41,7 @@ import {
   sortScores,
 } from "../metrics/roc.ts";
 import type { OodGroup, ResultRow } from "../report/results.ts";
+import { finiteMeanStd } from "../report/table.ts";
 import type { ScoreRecord } from "./types.ts";
 
 /** The metrics the leaderboard shows, in column order. */
@@ -130,13 +131,6 @@ export function sweepMetrics(
     auprIn: auprFromCurve(idCurve, { estimator }),
     auprOut: auprFromCurve(oodCurve, { estimator }),
   };
-}
-
-/** Multinomial multiplicities of n draws with replacement from n items (as `bootstrapScores`). */
-function resampleCounts(rng: Rng, counts: Float64Array): void {
-  counts.fill(0);
-  const n = counts.length;
-  for (let i = 0; i < n; i++) counts[rng.int(n)]!++;
 }
 
 /**
@@ -466,13 +460,6 @@ export interface LeaderboardOptions extends Omit<BootstrapSettings, "fprRule" | 
 
 const keyOf = (...parts: (string | number)[]) => JSON.stringify(parts);
 
-function meanStd(values: readonly number[]): { mean: number | null; std: number | null; n: number } {
-  const v = values.filter(Number.isFinite), n = v.length;
-  if (n === 0) return { mean: null, std: null, n };
-  const mean = v.reduce((s, x) => s + x, 0) / n;
-  return { mean, std: n > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1)) : null, n };
-}
-
 const mean = (values: readonly number[]): number => values.reduce((s, x) => s + x, 0) / values.length;
 
 /** Stable per-stream seed from the base seed and a key (FNV-1a of the key, xored with the base). */
@@ -557,7 +544,7 @@ export function summarizeLeaderboard(
       for (const o of ordered) {
         const sRows = mRows.filter((r) => r.oodDataset === o);
         const metrics = {} as Record<LeaderboardMetric, number | null>;
-        for (const m of LEADERBOARD_METRICS) metrics[m] = meanStd(sRows.map((r) => r[m] ?? NaN)).mean;
+        for (const m of LEADERBOARD_METRICS) metrics[m] = finiteMeanStd(sRows.map((r) => r[m] ?? NaN)).mean;
         perSet.push({
           idDataset,
           label: sRows[0]!.label,
@@ -590,7 +577,7 @@ function summarizeMethodGroup(
       const v = rs.map((r) => r[m] ?? NaN);
       return v.every(Number.isFinite) ? mean(v) : NaN;
     });
-    const s = meanStd(perSeed);
+    const s = finiteMeanStd(perSeed);
     metrics[m] = { mean: s.mean, std: s.std, n: s.n, perSeed, ci: null, rank: null, best: false };
   }
   // ID accuracy: Wald CI over the ID test images of each seed (rows of any group carry it).
@@ -620,7 +607,7 @@ function summarizeMethodGroup(
     for (const m of SCORE_METRICS) metrics[m].ci = { lower: ci[m].lower, upper: ci[m].upper };
   }
   const secs = (f: "trainSeconds" | "scoreSeconds") =>
-    meanStd(bySeed.map((rs) => meanStd(rs.map((r) => r[f] ?? NaN)).mean ?? NaN)).mean;
+    finiteMeanStd(bySeed.map((rs) => finiteMeanStd(rs.map((r) => r[f] ?? NaN)).mean ?? NaN)).mean;
   return {
     idDataset: first.idDataset,
     group,

@@ -98,7 +98,7 @@ function collect<K extends string>(
 }
 
 /** Fills `counts` with multinomial multiplicities of n draws with replacement from n items. */
-function resampleCounts(rng: Rng, counts: Float64Array): void {
+export function resampleCounts(rng: Rng, counts: Float64Array): void {
   counts.fill(0);
   const n = counts.length;
   for (let i = 0; i < n; i++) counts[rng.int(n)]!++;

@@ -18,7 +18,7 @@ import { type CmgConfig, cmgFamily, type CmgSplitSetting } from "../../methods/c
 import { runCmg } from "../../methods/cmg/run.ts";
 import type { ScoreSets } from "../../experiment/score.ts";
 import type { LeaderboardEntry, LeaderboardProtocol, ScoreRecord } from "../types.ts";
-import { recordsOf, splitByOod } from "./_records.ts";
+import { recordsOf, splitByOod } from "./entry_utils.ts";
 
 /** The CMG config of one (protocol, ID dataset, seed): see the module comment. */
 export function cmgEntryConfig(p: LeaderboardProtocol, idDataset: DatasetName, seed: number): CmgConfig {

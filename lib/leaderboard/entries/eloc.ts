@@ -23,7 +23,7 @@ import { ELOC_FOLDS, runEloc } from "../../methods/eloc/run.ts";
 import { ELOC_TRAIN } from "../../methods/eloc/train.ts";
 import { AUGMENTATIONS } from "../../data/augment.ts";
 import type { LeaderboardEntry, LeaderboardProtocol, ScoreRecord } from "../types.ts";
-import { recordsOf, splitByOod } from "./_records.ts";
+import { recordsOf, splitByOod } from "./entry_utils.ts";
 import { LEADERBOARD_FPR_RULE } from "./entry_utils.ts";
 
 /** Backbones without BatchNorm: trained at the notebook's lr 0.03 (0.1 diverges). */

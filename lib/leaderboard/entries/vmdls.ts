@@ -19,7 +19,7 @@ import { runVmdls } from "../../methods/vmdls/run.ts";
 import type { VmdlsConfig, VmdlsSetting } from "../../methods/vmdls/config.ts";
 import { AUGMENTATIONS } from "../../data/augment.ts";
 import type { LeaderboardEntry, LeaderboardProtocol, ScoreRecord } from "../types.ts";
-import { recordsOf, splitByOod } from "./_records.ts";
+import { recordsOf, splitByOod } from "./entry_utils.ts";
 
 /** The training-split images held out for the clean variant: the notebook's 1 per 6 training images, at most 1 000. */
 export function vmdlsHeldOut(trainLimit: number | null): number {
