@@ -7,7 +7,7 @@
  */
 import { tf } from "../tf.ts";
 import { dense, FEATURES_LAYER, gap, HEAD_HIDDEN_PREFIX, HEAD_LAYER, mark, STAGE_PREFIX, type Sym } from "./_blocks.ts";
-import type { Backbone, ForwardOptions, Normalization } from "./types.ts";
+import type { Backbone, ForwardOptions, LinearWeights, Normalization } from "./types.ts";
 
 /** What {@link assembleBackbone} needs. */
 export interface BackboneParts {
@@ -46,6 +46,16 @@ export function assembleBackbone(parts: BackboneParts): Backbone {
   const metadata: BackboneMetadata = { backbone: name, normalization };
   model.setUserDefinedMetadata(metadata);
   return backboneFromModel(model);
+}
+
+/** A Dense layer's kernel [in, out] and bias, copied (a CPU backend's `dataSync` returns its own buffer). */
+function denseWeights(layer: tf.layers.Layer): LinearWeights {
+  const [kernel, bias] = layer.getWeights();
+  const [, out] = kernel!.shape as [number, number];
+  return {
+    kernel: { data: Float32Array.from(kernel!.dataSync()), dim: out },
+    bias: bias ? Float32Array.from(bias.dataSync()) : new Float32Array(out),
+  };
 }
 
 function isMetadata(m: unknown): m is BackboneMetadata {
@@ -116,6 +126,8 @@ export function backboneFromModel(
     features: (x, o) => tf.tidy(() => featureModel.apply(x, training(o)) as tf.Tensor2D),
     head,
     logits: (x, o) => tf.tidy(() => model.apply(x, training(o)) as tf.Tensor2D),
+    // Only a linear head has one layer whose input is `features`; with hidden layers there is none to offer.
+    ...(headLayers.length === 1 ? { lastLayer: () => denseWeights(headLayers[0]!) } : {}),
   };
   if (!stageModel) return backbone;
   return {

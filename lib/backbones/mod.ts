@@ -38,7 +38,7 @@ import { wrn28x10, wrn40x2 } from "./wide_resnet.ts";
 import { vgg11Bn, vgg16Bn, vmdlsVgg } from "./vgg.ts";
 import type { Backbone, BackboneOptions } from "./types.ts";
 
-export type { Backbone, BackboneOptions, ForwardOptions, Normalization } from "./types.ts";
+export type { Backbone, BackboneOptions, ForwardOptions, LinearWeights, Normalization } from "./types.ts";
 export type { ResNetOptions } from "./resnet.ts";
 export type { DenseNetOptions } from "./densenet.ts";
 export type { WideResNetOptions } from "./wide_resnet.ts";

@@ -41,6 +41,19 @@ export interface Backbone {
   featureList?(x: tf.Tensor4D, opts?: ForwardOptions): tf.Tensor2D[];
   /** Widths of the {@link Backbone.featureList} entries; present with it. */
   readonly featureListDims?: readonly number[];
+  /**
+   * The head's weights when it is one linear layer (logits = features · kernel + bias): a copy, read at call
+   * time. Absent for an MLP head (`headHidden`), which has no single layer after the features.
+   */
+  lastLayer?(): LinearWeights;
+}
+
+/** A linear layer's weights as plain arrays: y = x · kernel + bias. */
+export interface LinearWeights {
+  /** Kernel [in, out], row-major, `dim` = out (TF.js Dense layout; PyTorch's `weight` transposed). */
+  kernel: { data: Float32Array; dim: number };
+  /** Bias [out]. */
+  bias: Float32Array;
 }
 
 /** Options every backbone factory accepts. */

@@ -40,6 +40,17 @@ export interface ScoredSet {
   outputs: NetOutputs;
 }
 
+/**
+ * The classifier's last linear layer, logits = features · kernel + bias, as a plain-data copy (what ReAct, ASH,
+ * DICE, GradNorm, ViM and Residual recompute the logits with).
+ */
+export interface LastLayer {
+  /** Weights [d, C], row-major (`dim` = C; the TF.js Dense kernel layout [in, out], PyTorch's `fc.weight`ᵀ). */
+  kernel: Matrix;
+  /** Bias [C] (zeros for a layer without one). */
+  bias: Float32Array;
+}
+
 /** What a scored network offers (every `Backbone` satisfies it). */
 export interface DetectorModel {
   /** Logits [N, C] of normalised inputs, inference mode. */
@@ -48,6 +59,11 @@ export interface DetectorModel {
   features(x: tf.Tensor4D): tf.Tensor2D;
   /** Per-stage pooled features, when the network has them. */
   featureList?(x: tf.Tensor4D): tf.Tensor2D[];
+  /**
+   * The linear layer that maps `features` to `logits`, read now (a copy); absent when there is no single one
+   * (an MLP head, a nearest-class-mean head). Read it with {@linkcode needLastLayer}.
+   */
+  lastLayer?(): LastLayer;
   /** Per-channel normalisation the inputs go through. */
   readonly normalization: Normalization;
   /** Output classes C. */
@@ -118,4 +134,26 @@ export function needOutput<K extends "logits" | "features" | "featureList">(
 export function trainOutputs(ctx: DetectorContext, detector: string): NetOutputs {
   if (!ctx.train.outputs) throw new Error(`${detector} is fitted on training outputs, which were not extracted`);
   return ctx.train.outputs;
+}
+
+/**
+ * The model's last linear layer, checked against its class count; throws naming the detector when the network
+ * has no single linear layer after its penultimate features (e.g. a backbone built with `headHidden`).
+ */
+export function needLastLayer(model: DetectorModel, detector: string): LastLayer {
+  if (!model.lastLayer) {
+    throw new Error(
+      `${detector} needs the classifier's last linear layer (logits = features·W + b), and this network has none ` +
+        `(an MLP head — built with headHidden — or another non-linear head)`,
+    );
+  }
+  const layer = model.lastLayer();
+  const { kernel: { data, dim }, bias } = layer;
+  if (dim !== model.numClasses || bias.length !== dim || dim === 0 || data.length % dim !== 0) {
+    throw new Error(
+      `${detector}: malformed last layer (kernel ${data.length / (dim || 1)}×${dim}, bias ${bias.length}, ` +
+        `${model.numClasses} classes)`,
+    );
+  }
+  return layer;
 }

@@ -11,6 +11,19 @@
  * | `mahalanobis` | features | ✓ | max_c −(f − μ_c)ᵀΣ⁻¹(f − μ_c) | Lee et al. 2018 |
  * | `mahalanobisEnsemble` | featureList | ✓ | Σ_ℓ w_ℓ·max_c −D_ℓc | Lee et al. 2018 |
  * | `knn` | features | ✓ | −‖z − z_(K)‖², z = h/‖h‖ | Sun et al. 2022 (CIDER) |
+ * | `entropy` | logits | – | Σ_c p_c·log p_c (negative entropy) | baseline (pytorch-ood's Entropy) |
+ * | `gen` | logits | – | −Σ_{top-M} p_j^γ(1 − p_j)^γ, γ = 0.1, M = 100 | Liu et al. 2023 |
+ * | `klMatching` | logits | ✓ | −min_k KL(p ‖ d_k), d_k = mean training softmax predicted k | Hendrycks et al. 2022 |
+ * | `vim` | features + logits + last layer | ✓ | logsumexp(f) − α‖(h − u)R‖, u = −pinv(W)b | Wang et al. 2022 |
+ * | `residual` | features + last layer | ✓ | −‖(h − u)R‖ | Wang et al. 2022 (baseline) |
+ * | `she` | features + logits | ✓ | ⟨h, S_ŷ⟩, S_c = mean correct training feature of c | Zhang et al. 2023 |
+ * | `relativeMahalanobis` | features | ✓ | max_c −(D_c − D₀), D₀ background Gaussian | Ren et al. 2021 |
+ * | `react` | features + last layer | ✓ | logsumexp(min(h, c)ᵀW + b), c = 90th pct. of training activations | Sun et al. 2021 |
+ * | `ashP` | features + last layer | – | logsumexp(ash_p(h)ᵀW + b), top 10% of h kept | Djurisic et al. 2023 |
+ * | `ashB` | features + last layer | – | logsumexp(ash_b(h)ᵀW + b), top 10% of h set to Σh/k | Djurisic et al. 2023 |
+ * | `ashS` | features + last layer | – | logsumexp(ash_s(h)ᵀW + b), top 10% of h scaled by exp(Σh/Σtop) | Djurisic et al. 2023 |
+ * | `dice` | features + last layer | ✓ | logsumexp(hᵀ(W ⊙ M) + b), M: top 10% of h̄_k·W_kc | Sun & Li 2022 |
+ * | `gradnorm` | features + last layer | – | ‖∂(−Σ_c log p_c)/∂W‖₁ = ‖h‖₁ · Σ_c \|C·p_c − 1\| | Huang et al. 2021 |
  * | `umMsp` | logits | – | max_c softmax(softmax(f))_c | Unleashing Mask's code (paper-specific) |
  * | `umMahalanobis` | model + input | ✓ | −σ(b + Σ_ℓ w_ℓ s_ℓ(x̃)), regression on ID vs FGSM images | Unleashing Mask's code (paper-specific) |
  * | `ciderMahalanobis` | features | ✓ | max_c −(ĥ − μ_c)ᵀ pinv(cov(ĥ))(ĥ − μ_c), ĥ = h/‖h‖, global cov | CIDER's `eval_ood.py` (paper-specific) |
@@ -28,6 +41,17 @@
 import type { AnyDetector, Detector, OptionsOf } from "./detector.ts";
 import { energyDetector } from "./energy.ts";
 import { knnDetector } from "./knn.ts";
+import { entropyDetector } from "./entropy.ts";
+import { genDetector } from "./gen.ts";
+import { klMatchingDetector } from "./kl_matching.ts";
+import { vimDetector } from "./vim.ts";
+import { residualDetector } from "./residual.ts";
+import { sheDetector } from "./she.ts";
+import { relativeMahalanobisDetector } from "./relative_mahalanobis.ts";
+import { reactDetector } from "./react.ts";
+import { ashBDetector, ashPDetector, ashSDetector } from "./ash.ts";
+import { diceDetector } from "./dice.ts";
+import { gradNormDetector } from "./gradnorm.ts";
 import { mahalanobisDetector } from "./mahalanobis.ts";
 import { mahalanobisEnsembleDetector } from "./mahalanobis_ensemble.ts";
 import { maxLogitDetector } from "./max_logit.ts";
@@ -42,6 +66,39 @@ export { energy, energyDetector } from "./energy.ts";
 export type { EnergyOptions } from "./energy.ts";
 export { fitKnn, knn, KNN_NORM_EPS, knnDetector, knnWorkingSetBytes } from "./knn.ts";
 export type { KnnDetectorOptions, KnnFitOptions, KnnOptions, KnnState } from "./knn.ts";
+export { entropyDetector, negativeEntropy } from "./entropy.ts";
+export { gen, genDetector } from "./gen.ts";
+export type { GenDetectorOptions, GenOptions } from "./gen.ts";
+export { fitKlMatching, klMatching, klMatchingDetector } from "./kl_matching.ts";
+export type { KlMatchingDetectorOptions, KlMatchingState } from "./kl_matching.ts";
+export {
+  classifierOrigin,
+  fitPrincipalSubspace,
+  fitVim,
+  residualNorm,
+  vim,
+  vimDetector,
+  vimPrincipalDim,
+} from "./vim.ts";
+export type { PrincipalSubspace, VimDetectorOptions, VimFitOptions, VimState } from "./vim.ts";
+export { fitResidual, residual, residualDetector } from "./residual.ts";
+export type { ResidualDetectorOptions, ResidualState } from "./residual.ts";
+export { fitShe, she, sheDetector } from "./she.ts";
+export type { SheDetectorOptions, SheMetric, SheState } from "./she.ts";
+export { fitRelativeMahalanobis, relativeMahalanobis, relativeMahalanobisDetector } from "./relative_mahalanobis.ts";
+export type {
+  RelativeMahalanobisDetectorOptions,
+  RelativeMahalanobisFitOptions,
+  RelativeMahalanobisState,
+} from "./relative_mahalanobis.ts";
+export { fitReact, react, reactDetector } from "./react.ts";
+export type { ReactDetectorOptions, ReactFitOptions, ReactState } from "./react.ts";
+export { ash, ashBDetector, ashKeep, ashPDetector, ashSDetector, ashShape } from "./ash.ts";
+export type { AshDetectorOptions, AshOptions, AshVariant } from "./ash.ts";
+export { dice, diceDetector, fitDice } from "./dice.ts";
+export type { DiceDetectorOptions, DiceFitOptions, DiceState } from "./dice.ts";
+export { gradNorm, gradNormDetector } from "./gradnorm.ts";
+export type { GradNormOptions } from "./gradnorm.ts";
 export {
   classDistances,
   fitMahalanobis,
@@ -91,6 +148,19 @@ export const DETECTORS = {
   mahalanobis: mahalanobisDetector,
   mahalanobisEnsemble: mahalanobisEnsembleDetector,
   knn: knnDetector,
+  entropy: entropyDetector,
+  gen: genDetector,
+  klMatching: klMatchingDetector,
+  vim: vimDetector,
+  residual: residualDetector,
+  she: sheDetector,
+  relativeMahalanobis: relativeMahalanobisDetector,
+  react: reactDetector,
+  ashP: ashPDetector,
+  ashB: ashBDetector,
+  ashS: ashSDetector,
+  dice: diceDetector,
+  gradnorm: gradNormDetector,
   umMsp: umMspDetector,
   umMahalanobis: umMahalanobisDetector,
   ciderMahalanobis: ciderMahalanobisDetector,

@@ -128,6 +128,17 @@ for (const { label, name, opts } of CASES) {
         tf.dispose([f, viaHead, direct]);
       });
 
+      await t.step("lastLayer() is the head's linear layer on features (absent for an MLP head)", async () => {
+        if (opts.headHidden?.length) return assert.equal(net.lastLayer, undefined);
+        const { kernel, bias } = net.lastLayer!();
+        assert.deepEqual([kernel.data.length, kernel.dim, bias.length], [net.featureDim * C, C, C]);
+        const f = net.features(x), logits = net.logits(x);
+        const w = tf.tensor2d(kernel.data, [net.featureDim, C]), b = tf.tensor1d(bias);
+        const viaLayer = tf.add(tf.matMul(f, w), b);
+        assertClose(await values(viaLayer), await values(logits), "features·W + b vs logits");
+        tf.dispose([f, logits, w, b, viaLayer]);
+      });
+
       await t.step("no method leaves tensors behind", () => {
         const before = tf.memory().numTensors;
         const f = net.features(x);

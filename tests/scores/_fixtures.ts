@@ -122,6 +122,10 @@ export function extractableStub() {
     featureDim: DIM,
     featureListDims: [DIM, DIM],
     head: (f: tf.Tensor2D) => tf.matMul(f, head) as tf.Tensor2D,
+    lastLayer: () => ({
+      kernel: { data: Float32Array.from(head.dataSync()), dim: CLASSES },
+      bias: new Float32Array(CLASSES),
+    }),
     dispose: () => {
       head.dispose();
       stub.dispose();

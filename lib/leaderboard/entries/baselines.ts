@@ -22,10 +22,23 @@ export const BASELINE_ENTRY_SCORES = [
   "msp",
   "maxLogit",
   "energy",
+  "entropy",
+  "gen",
+  "klMatching",
   "odin",
+  "react",
+  "ashP",
+  "ashB",
+  "ashS",
+  "dice",
+  "gradnorm",
   "mahalanobis",
+  "relativeMahalanobis",
   "mahalanobisEnsemble",
   "knn",
+  "vim",
+  "residual",
+  "she",
 ] as const;
 
 /**

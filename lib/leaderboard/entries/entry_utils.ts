@@ -8,6 +8,7 @@ import type { ClassSplitOption } from "../../experiment/class_split_option.ts";
 import type { ScoreSets } from "../../experiment/score.ts";
 import type { ResultRow } from "../../report/results.ts";
 import type { FprRule } from "../../metrics/mod.ts";
+import { DETECTORS } from "../../scores/mod.ts";
 import type { LeaderboardProtocol, ScoreRecord } from "../types.ts";
 
 /**
@@ -34,7 +35,7 @@ export function scaledEpochs(epochs: number, paperSub: number, paperMain: number
   return Math.max(1, Math.round((epochs * paperSub) / paperMain));
 }
 
-/** Display names of the score keys the entries use (unknown keys are shown as they are). */
+/** Display names of the score keys the entries use (others: the detector registry's label, else the key). */
 export const SCORE_NAMES: Readonly<Record<string, string>> = {
   msp: "MSP",
   maxLogit: "MaxLogit",
@@ -47,7 +48,8 @@ export const SCORE_NAMES: Readonly<Record<string, string>> = {
 
 /** A leaderboard row label: the run's label and the score, e.g. `"CIDER (faithful) + KNN"`, `"CE + Energy"`. */
 export function entryLabel(runLabel: string, score: string): string {
-  return `${runLabel} + ${SCORE_NAMES[score] ?? score}`;
+  const registered = (DETECTORS as Readonly<Record<string, { label: string } | undefined>>)[score]?.label;
+  return `${runLabel} + ${SCORE_NAMES[score] ?? registered ?? score}`;
 }
 
 /** One run of a paper's grid, as far as the entries need it. */

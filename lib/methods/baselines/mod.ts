@@ -1,8 +1,9 @@
 /**
  * Post-hoc OOD baselines (`notebooks/00_baselines.ipynb`): a CNN trained with plain cross-entropy on an
  * embedded ID dataset (MNIST or Fashion-MNIST), then every generic detector of `lib/scores` — MSP, MaxLogit,
- * Energy, ODIN, Mahalanobis (the multi-layer ensemble only for backbones with `featureList`), KNN — against every
- * OOD set available offline. **Not a paper reproduction**: no paper reports this setting.
+ * Energy, Entropy, GEN, KL-matching, ODIN, ReAct, ASH-P/B/S, DICE, GradNorm, Mahalanobis, Relative Mahalanobis (the
+ * multi-layer ensemble only for backbones with `featureList`), KNN, ViM, Residual, SHE — against every OOD set
+ * available offline. **Not a paper reproduction**: no paper reports this setting.
  *
  * The method alone, on the experiment layer (`lib/experiment`): `config.ts` (the config type and its check),
  * `train.ts` (cross-entropy, SGD + momentum, cosine LR per step, no augmentation), `run.ts` (its detector specs

@@ -18,7 +18,12 @@ Deno.test("checkBaselinesConfig() names the field and the valid values of an inc
   assert.throws(bad({ seeds: [0, 0] }), /seeds repeat: 0, 0/);
   assert.throws(bad({ seeds: [] }), /seeds is empty/);
   assert.throws(bad({ backbone: "alexnet" }), /backbone "alexnet" is unknown/);
-  assert.throws(bad({ scores: ["msp", "gradnorm"] }), /scores entry "gradnorm" is unknown\. Valid: msp, maxLogit, /);
+  assert.throws(bad({ scores: ["msp", "gradnrom"] }), /scores entry "gradnrom" is unknown\. Valid: msp, maxLogit, /);
+  assert.throws(
+    bad({ scores: ["msp", "vmdls"] }),
+    /scores entry "vmdls" is unknown/,
+    "paper-specific scores are refused",
+  );
   assert.throws(bad({ nOod: 0 }), /nOod must be a positive integer, got 0/);
   assert.throws(bad({ fitLimit: 1.5 }), /fitLimit must be a positive integer, got 1\.5/);
   assert.throws(bad({ knn: { k: 100, bankSize: 10 } }), /knn\.k = 100 exceeds knn\.bankSize = 10/);
