@@ -18,7 +18,13 @@ This runner
   * writes the executed notebook (outputs included) even when a cell fails, and optionally a self-contained
     HTML report (nbconvert's lab template without the require.js / MathJax script tags).
 
-Exit status: 0 ok | 1 a cell raised (synchronously or asynchronously) | 2 timeout, kernel died or did not start.
+On SIGTERM, SIGINT or SIGHUP it stops: the kernel's whole process group is killed (the kernel runs in a session
+of its own, so a signal to the runner's group does not reach it, and nothing else would stop it), the running cell
+keeps the outputs it had published plus an error output saying the run was interrupted, and the executed notebook,
+HTML report and summary (status "interrupted") are written as for a failure.
+
+Exit status: 0 ok | 1 a cell raised (synchronously or asynchronously) | 2 timeout, kernel died or did not start |
+128 + N interrupted by signal N.
 The kernel's working directory is the notebook's folder; the environment is inherited.
 The summary file (--summary) is JSON: {status, ok, cell, executionCount, ename, evalue, traceback, seconds,
 lateOutputs, cells: [{index, executionCount, seconds, outputs}]}; `cell` is the 0-based index in nb.cells.
@@ -27,12 +33,14 @@ The events file (--events, `-` for stdout) gets one JSON object per line, flushe
   {"event": "display", "cell": i, "text": "..."}   a display with a display_id is shown or updated in place
                                                    (text/plain; e.g. a progress bar), also after its cell ended
   {"event": "done", "cell": i, "pos": k, "of": n, "line": "...", "seconds": s, "status": "ok"|"error"|...}
+  {"event": "kernel", "pid": p}   the kernel has started (its pid is also its process group's id)
 `cell` is the index in nb.cells, `pos` the 1-based position among the n non-empty code cells.
 """
 import argparse
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -60,6 +68,25 @@ globalThis.__oodNbrun ??= (() => {
 
 
 REPORT_CSS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report.css")
+
+
+class Interrupted(BaseException):
+    """Raised in the main thread by a termination signal (BaseException: no `except Exception` swallows it)."""
+
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def install_signal_handlers():
+    """SIGTERM / SIGINT / SIGHUP raise Interrupted once; later ones are ignored so that the cleanup finishes."""
+    def handler(signum, _frame):
+        for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, handler)
 
 
 def check_code(next_cell, settle_ms=0):
@@ -107,6 +134,7 @@ class Runner:
         self.owner = {}  # msg_id -> output list of the cell it belongs to (None for hidden requests)
         self.displays = {}  # display_id -> outputs showing it (updates may come from later cells)
         self.late = 0
+        self.current = []  # outputs of the request being executed (kept when a signal interrupts it)
         self.poller = zmq.Poller()
         self.poller.register(kc.shell_channel.socket, zmq.POLLIN)
         self.poller.register(kc.iopub_channel.socket, zmq.POLLIN)
@@ -145,6 +173,7 @@ class Runner:
         msg_id = self.kc.execute(code, silent=silent, store_history=not silent, allow_stdin=False)
         self.cell_of[msg_id] = cell
         outputs = []
+        self.current = outputs
         self.owner[msg_id] = None if silent else outputs
         reply, idle, quiet_since = None, False, None
         deadline = time.monotonic() + timeout
@@ -283,15 +312,22 @@ def run(a):
 
     events = Events(a.events)
     log = tempfile.NamedTemporaryFile("w+", prefix="nbrun-kernel-", suffix=".log", delete=False)
-    km = kc = None
+    km = kc = r = None
+    running = None  # index of the visible cell being executed
     try:
         try:
-            km, kc = jupyter_client.manager.start_new_kernel(
-                kernel_name=kernel, cwd=a.cwd or os.path.dirname(os.path.abspath(a.inp)),
-                startup_timeout=a.startup_timeout, stdout=log, stderr=log)
+            # What jupyter_client.start_new_kernel does, with `km` bound before the wait, so that a signal that
+            # arrives while the kernel starts still finds it to stop.
+            km = jupyter_client.KernelManager(kernel_name=kernel)
+            km.start_kernel(cwd=a.cwd or os.path.dirname(os.path.abspath(a.inp)), stdout=log, stderr=log)
+            kc = km.client()
+            kc.start_channels()
+            kc.wait_for_ready(timeout=a.startup_timeout)
         except Exception as e:  # noqa: BLE001 - any start failure is reported the same way
             fail(2, "kernel-start", None, type(e).__name__, f"kernel {kernel!r} did not start: {e}", [])
             return status
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        events.emit(event="kernel", pid=getattr(process, "pid", None))
         r = Runner(km, kc, a.grace, events)
         if not a.no_async_check:
             _, rep, why = r.execute(ASYNC_PRELUDE, a.startup_timeout, silent=True)
@@ -327,7 +363,9 @@ def run(a):
             where = dict(cell=i, pos=visible.index(i) + 1, of=len(visible), line=first_line(cell.source))
             events.emit(event="cell", **where)
             t0 = time.monotonic()
+            running = i
             outs, reply, why = r.execute(cell.source, a.timeout, cell=i)
+            running = None
             cell.outputs = outs
             seconds = round(time.monotonic() - t0, 3)
             events.emit(event="done", **where, seconds=seconds, status=why or (reply or {}).get("status", "ok"))
@@ -366,10 +404,22 @@ def run(a):
         summary["lateOutputs"] = r.late
         if r.late:
             print(f"nbrun: {r.late} output(s) arrived after their cell had finished; kept", file=sys.stderr)
+    except Interrupted as e:
+        # Reported whatever happened before: the run did not finish, and that is what its report must say.
+        status = 128 + e.signum
+        where = f"while cell {running} ran" if running is not None else "between cells"
+        evalue = f"the run was stopped by {e} {where}; the kernel was stopped"
+        if running is not None:
+            nb.cells[running].outputs = r.current if r is not None else []
+            # The traceback is what nbconvert shows of an error output: one line, so the report says it too.
+            nb.cells[running].outputs.append(error_output("Interrupted", evalue, [f"Interrupted: {evalue}"]))
+        summary.update(status="interrupted", ok=False, cell=running, executionCount=None, ename="Interrupted",
+                       evalue=evalue, traceback=[])
+        print(f"{os.path.basename(a.inp)}: {evalue}", file=sys.stderr)
     finally:
         if kc is not None:
             kc.stop_channels()
-        if km is not None:
+        if km is not None and km.has_kernel:
             km.shutdown_kernel(now=True)
         log.close()
         os.unlink(log.name)
@@ -395,6 +445,7 @@ def tail(path, n=20):
 
 
 def main():
+    install_signal_handlers()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("inp")
     ap.add_argument("out")

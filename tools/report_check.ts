@@ -2,13 +2,14 @@
  * Opens the HTML reports in headless Chromium (`tools/browser.ts`) and checks what a reader would see.
  *
  * {@linkcode checkReports} serves a reports folder on 127.0.0.1 (a tiny static server; every other host fails to
- * resolve, so a page that needs the network fails visibly) and, for `index.html` and every `<name>.html` in it:
+ * resolve, so a page that needs the network fails visibly) and, for `index.html` and every `<profile>/<name>.html`
+ * in it:
  * - the page loads with no console error, no uncaught exception and no failed request (self-contained);
  * - every SVG has a non-zero size on the page, and the page shows at least one table;
  * - every link of the index resolves (a file of the folder that the server returns, or an anchor of the page);
  * - at a phone-width viewport (400 px) the page does not scroll sideways: tables wider than the screen scroll
  *   inside a wrapper that fits, figures (SVG, images) fit the width;
- * and saves screenshots next to the reports: `<name>.png` and `index.png` (1280 px wide, the full page up to
+ * and saves screenshots next to the reports: `<profile>/<name>.png` and `index.png` (1280 px wide, the full page up to
  * {@linkcode MAX_SCREENSHOT_HEIGHT}), and `index-400.png` (the index at 400 px).
  *
  * Used by `tests/tools/reports_browser_test.ts` and by `deno task reproduce … --screenshots`; also a CLI:
@@ -20,6 +21,7 @@ import { extname, join, normalize, relative, resolve } from "node:path";
 import type { Page } from "puppeteer-core";
 import { browserUnavailable, withBrowser } from "./browser.ts";
 import { REPORTS_DIR } from "./notebooks.ts";
+import { PROFILES } from "../lib/report/profile.ts";
 
 /** Width of the phone-size viewport of the readability check, in CSS pixels. */
 export const NARROW_WIDTH = 400;
@@ -28,7 +30,7 @@ export const MAX_SCREENSHOT_HEIGHT = 12_000;
 
 /** What the check found on one page. */
 export interface PageCheck {
-  /** File name in the reports folder (`index.html`, `demo.html`). */
+  /** Path in the reports folder (`index.html`, `smoke/demo.html`). */
   page: string;
   /** Document title. */
   title: string;
@@ -105,10 +107,21 @@ export function serveFolder(dir: string): { origin: string; close: () => Promise
   return { origin: `http://127.0.0.1:${addr.port}`, close: () => server.shutdown() };
 }
 
-/** The report pages of a folder: `index.html` first, then every other `*.html` by name. */
+/**
+ * The report pages of a reports folder: `index.html` first, then every `<profile>/*.html`, profile by profile
+ * (smallest first), by name. The partial reports of runs that did not complete (`<profile>/failed/`) are not
+ * checked as reports; the index's links to them are.
+ */
 export function reportPages(dir: string): string[] {
-  const html = [...Deno.readDirSync(dir)].filter((e) => e.isFile && e.name.endsWith(".html")).map((e) => e.name);
-  return [...html.filter((n) => n === "index.html"), ...html.filter((n) => n !== "index.html").sort()];
+  const html = (sub: string) => {
+    try {
+      return [...Deno.readDirSync(join(dir, sub))].filter((e) => e.isFile && e.name.endsWith(".html"))
+        .map((e) => sub ? `${sub}/${e.name}` : e.name).sort();
+    } catch {
+      return [];
+    }
+  };
+  return [...html("").filter((n) => n === "index.html"), ...PROFILES.flatMap((p) => html(p))];
 }
 
 /** Records console errors, uncaught exceptions and failed requests of a page. */
@@ -235,7 +248,7 @@ export async function checkReports(dir: string = REPORTS_DIR, opts: CheckReports
         };
         const page = await browser.newPage();
         const seen = watch(page);
-        const url = `${server.origin}/${encodeURIComponent(name)}`;
+        const url = `${server.origin}/${name.split("/").map(encodeURIComponent).join("/")}`;
         try {
           const res = await page.goto(url, { waitUntil: "load", timeout });
           if (!res?.ok()) seen.failed.push(`${url} (HTTP ${res?.status() ?? "no response"})`);

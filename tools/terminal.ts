@@ -26,14 +26,17 @@ export interface CellPlace {
 export type NotebookEvent =
   | ({ event: "cell" } & CellPlace)
   | { event: "display"; cell: number | null; text: string }
-  | ({ event: "done"; seconds: number; status: string } & CellPlace);
+  | ({ event: "done"; seconds: number; status: string } & CellPlace)
+  | { event: "kernel"; pid: number | null };
 
 /** Parses one line of the event stream; null for anything that is not an event. */
 export function parseEvent(line: string): NotebookEvent | null {
   if (!line.startsWith("{")) return null;
   try {
     const e = JSON.parse(line);
-    return e && typeof e === "object" && ["cell", "display", "done"].includes(e.event) ? e as NotebookEvent : null;
+    return e && typeof e === "object" && ["cell", "display", "done", "kernel"].includes(e.event)
+      ? e as NotebookEvent
+      : null;
   } catch {
     return null;
   }
@@ -101,6 +104,7 @@ export class NotebookTerminal {
 
   /** Takes one event. */
   event(e: NotebookEvent): void {
+    if (e.event === "kernel") return; // for the runner (it stops the kernel's process group), not the view
     if (e.event === "cell") {
       this.#cell = e;
       this.#t0 = this.#now();

@@ -9,7 +9,9 @@
  * | `wasm` | the wasm backend, multithreaded, with our training kernels | always (needs `--allow-read`) |
  * | `cpu` | the pure-JS reference backend | last resort |
  *
- * `auto` tries them in that order; the absence of each is normal and reported once with its reason. `native`
+ * `auto` tries them in that order; the absence of each is normal: the one engine line names the engines passed
+ * over, and their full reasons (long native-addon paths, say) go to the run's manifest and, with `OOD_VERBOSE=1`
+ * (`deno task reproduce --verbose`), to that line. `native`
  * comes before `webgpu` because TF.js-WebGPU trains BatchNorm networks slowly even on a data-centre GPU
  * (ResNet-20 at batch 128: 15 img/s on an H100 against ~360 img/s for `native` on 2 CPU cores; measured).
  *
@@ -18,6 +20,7 @@
  * @module
  */
 import { EngineUnavailable } from "./errors.ts";
+import { UserError } from "../user_error.ts";
 import {
   BACKEND_CHOICES,
   type BackendChoice,
@@ -45,7 +48,7 @@ let pending: Promise<BackendReport> | null = null;
 export function parseBackendChoice(value: string, source = "backend"): BackendChoice {
   const v = value.trim().toLowerCase();
   if ((BACKEND_CHOICES as readonly string[]).includes(v)) return v as BackendChoice;
-  throw new Error(`Unknown ${source} "${value}". Valid names: ${BACKEND_CHOICES.join(", ")}.`);
+  throw new UserError(`Unknown ${source} "${value}". Valid names: ${BACKEND_CHOICES.join(", ")}.`);
 }
 
 function envOrUndefined(name: string): string | undefined {
@@ -110,11 +113,16 @@ async function selectEngine(choice: BackendChoice, threads: number, hardwareOnly
       return { engine, reason, skipped, ...start };
     } catch (e) {
       const reason = e instanceof EngineUnavailable ? e.reason : `failed to start: ${(e as Error).message}`;
-      if (choice !== "auto") throw new Error(`The ${engine} engine is not available: ${reason}`);
+      if (choice !== "auto") {
+        throw new UserError(
+          `The ${engine} engine is not available: ${reason}`,
+          `Unset OOD_BACKEND (or set it to auto) to use the best engine that starts here.`,
+        );
+      }
       skipped.push({ engine, reason });
     }
   }
-  throw new Error(`No engine could start: ${skipped.map((s) => `${s.engine}: ${s.reason}`).join("; ")}`);
+  throw new UserError(`No engine could start: ${skipped.map((s) => `${s.engine}: ${s.reason}`).join("; ")}`);
 }
 
 /** The report of the running engine, or null before `initBackend`. */
@@ -122,10 +130,23 @@ export function backendReport(): BackendReport | null {
   return active;
 }
 
-/** One line: the engine, what it is, and why the ones before it were passed over. */
-export function formatReport(r: BackendReport): string {
-  const skipped = r.skipped.length
+/** Whether `OOD_VERBOSE=1` asks for the long engine line (set by `deno task reproduce --verbose`). */
+export function verboseEngineLine(): boolean {
+  return envOrUndefined("OOD_VERBOSE") === "1";
+}
+
+/**
+ * One line: the engine, what it is, why it runs, and the engines passed over. Their reasons (a native addon's
+ * library paths run to hundreds of characters) only when `verbose`; they are always in `report.skipped`, which
+ * the run's manifest records.
+ *
+ * @param verbose Default {@link verboseEngineLine}().
+ */
+export function formatReport(r: BackendReport, verbose: boolean = verboseEngineLine()): string {
+  const skipped = !r.skipped.length
+    ? ""
+    : verbose
     ? `; passed over: ${r.skipped.map((s) => `${s.engine} (${s.reason})`).join("; ")}`
-    : "";
+    : `; passed over: ${r.skipped.map((s) => s.engine).join(", ")} (why: --verbose or the run's manifest)`;
   return `[ood] engine ${r.engine}: ${r.description}, ${r.threads} thread(s) — ${r.reason}${skipped}`;
 }

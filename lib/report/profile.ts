@@ -11,6 +11,7 @@
  */
 // Every notebook imports this module in its first cell: this installs the kernel fix of `installResultOrderFix`.
 import "./jupyter.ts";
+import { UserError } from "../user_error.ts";
 
 /** The profile names, smallest first. */
 export const PROFILES = ["smoke", "default", "paper"] as const;
@@ -28,7 +29,7 @@ export type Profile = typeof PROFILES[number];
 export function parseProfile(value: string, source = "profile"): Profile {
   const v = value.trim().toLowerCase();
   if ((PROFILES as readonly string[]).includes(v)) return v as Profile;
-  throw new Error(`Unknown ${source} "${value}". Valid profiles: ${PROFILES.join(", ")}.`);
+  throw new UserError(`Unknown ${source} "${value}". Valid profiles: ${PROFILES.join(", ")}.`);
 }
 
 /**
@@ -44,6 +45,31 @@ export function currentProfile(): Profile {
     v = undefined;
   }
   return v === undefined ? "default" : parseProfile(v, "OOD_PROFILE");
+}
+
+/** Where a notebook's network weights come from: trained in the run, or the authors' released files. */
+export const WEIGHTS_SOURCES = ["train", "released"] as const;
+
+/** A weights source (`OOD_WEIGHTS`). */
+export type WeightsSource = typeof WEIGHTS_SOURCES[number];
+
+/**
+ * The weights source of this run: `OOD_WEIGHTS`, else `"train"`. `released` skips training and evaluates the
+ * authors' published weights on the paper's data (CIDER, ELOC, VMDLS, Unleashing Mask).
+ *
+ * @throws Error listing the valid names when `OOD_WEIGHTS` is set to an unknown one.
+ */
+export function currentWeights(): WeightsSource {
+  let v: string | undefined;
+  try {
+    v = Deno.env.get("OOD_WEIGHTS") || undefined;
+  } catch {
+    v = undefined;
+  }
+  if (v === undefined) return "train";
+  const w = v.trim().toLowerCase();
+  if ((WEIGHTS_SOURCES as readonly string[]).includes(w)) return w as WeightsSource;
+  throw new UserError(`Unknown OOD_WEIGHTS "${v}". Valid values: ${WEIGHTS_SOURCES.join(", ")}.`);
 }
 
 /**

@@ -6,9 +6,10 @@
  * its rows as `<name>.parquet` and `<name>.csv` plus `<name>.manifest.json` (config, git commit, Deno/TF.js
  * versions, engine report, dataset hashes, timings) into the results folder, each file atomically.
  *
- * Where results go: `OOD_RESULTS_DIR`, else `<OOD_REPORTS_DIR>/results`, else `reports/results/`
- * (git-ignored). The notebook runner sets `OOD_RESULTS_DIR`, `OOD_NOTEBOOK` (the default `name`) and
- * `OOD_PROFILE`.
+ * Where results go: `OOD_RESULTS_DIR`, else `<OOD_REPORTS_DIR>/results`, else `reports/<profile>/results/`
+ * (git-ignored; each profile has its own folder, so a smoke run never replaces a default run's rows). The notebook
+ * runner sets `OOD_RESULTS_DIR` (a staging folder it moves into `reports/<profile>/` when the run completes),
+ * `OOD_NOTEBOOK` (the default `name`) and `OOD_PROFILE`.
  *
  * Polars is a napi addon: under `deno run` / `deno test` it needs `--allow-sys --allow-ffi --allow-read`
  * (the kernel has all permissions).
@@ -254,7 +255,14 @@ export interface RunManifest {
   /** Deno, V8, TypeScript and TF.js versions. */
   versions: { deno: string; v8: string; typescript: string; tfjs: string | null };
   /** The compute engine's report (`backendReport()` from `lib/engine/mod.ts`), or null when no engine was started. */
-  engine: { engine: string; description: string; threads: number; reason: string } | null;
+  engine: {
+    engine: string;
+    description: string;
+    threads: number;
+    reason: string;
+    /** The engines tried before it and the full reason each was passed over (absent in older manifests). */
+    skipped?: { engine: string; reason: string }[];
+  } | null;
   /** Dataset name → SHA-256 (or any fingerprint) the run read. */
   datasets: Record<string, string>;
   /** Stage → seconds. */
@@ -294,8 +302,13 @@ export async function runManifest(opts: ManifestOptions): Promise<RunManifest> {
     config: opts.config,
     git: await gitState(),
     versions: { ...Deno.version, tfjs: tf.version?.["tfjs-core"] ?? null },
-    engine: engine &&
-      { engine: engine.engine, description: engine.description, threads: engine.threads, reason: engine.reason },
+    engine: engine && {
+      engine: engine.engine,
+      description: engine.description,
+      threads: engine.threads,
+      reason: engine.reason,
+      skipped: engine.skipped.map((s) => ({ ...s })),
+    },
     datasets: { ...opts.datasets },
     timings: opts.timings instanceof Timings ? opts.timings.toJSON() : { ...opts.timings },
   };
@@ -352,12 +365,16 @@ export function repoPath(dir: string): string {
   return isAbsolute(dir) ? dir : join(REPO_ROOT, dir);
 }
 
-/** The default reports folder, `<repo>/reports` (git-ignored). */
+/** The default reports folder, `<repo>/reports` (git-ignored): one folder per profile, and `index.html`. */
 export const DEFAULT_REPORTS_DIR: string = join(REPO_ROOT, "reports");
 
-/** Where reports go: `OOD_REPORTS_DIR`, else {@link DEFAULT_REPORTS_DIR}. */
+/**
+ * Where this run's reports go: `OOD_REPORTS_DIR` (the runner's staging folder), else the profile's folder
+ * `<DEFAULT_REPORTS_DIR>/<profile>` ({@link currentProfile}), so that runs of different profiles never overwrite
+ * each other.
+ */
 export function reportsDir(): string {
-  return env("OOD_REPORTS_DIR") ?? DEFAULT_REPORTS_DIR;
+  return env("OOD_REPORTS_DIR") ?? join(DEFAULT_REPORTS_DIR, currentProfile());
 }
 
 /** Where result rows go: `OOD_RESULTS_DIR`, else `<reportsDir()>/results`. */

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { tf } from "../tf.ts";
 import type { RngState } from "../data/rng.ts";
 import { sha256Hex, temporarySibling, writeFileAtomic, writeFileSynced } from "../io/atomic.ts";
+import { UserError } from "../user_error.ts";
 
 /** What besides the weights a run needs to continue exactly where it stopped. */
 export interface TrainingState {
@@ -37,10 +38,13 @@ export interface TrainingState {
   extra?: Record<string, unknown>;
 }
 
-/** A checkpoint file that is missing, truncated, corrupt or inconsistent. */
-export class CheckpointError extends Error {
-  constructor(readonly file: string, readonly problem: string) {
-    super(`${file}: ${problem}`);
+/**
+ * A checkpoint file that is missing, truncated, corrupt or inconsistent. A user error (`lib/user_error.ts`): the
+ * command line prints it without a stack trace; `hint` says what to do (e.g. which directory to remove).
+ */
+export class CheckpointError extends UserError {
+  constructor(readonly file: string, readonly problem: string, hint?: string) {
+    super(`${file}: ${problem}`, hint);
     this.name = "CheckpointError";
   }
 }
@@ -192,6 +196,49 @@ export async function latestCheckpoint(runDir: string): Promise<string | null> {
   return all.length ? join(runDir, all[all.length - 1]!.name) : null;
 }
 
+/** A checkpoint that failed verification and was passed over by {@link loadLatestValidCheckpoint}. */
+export interface DamagedCheckpoint {
+  /** The checkpoint directory. */
+  path: string;
+  /** Why it was refused (names the bad file). */
+  error: CheckpointError;
+}
+
+/**
+ * Loads the newest checkpoint of `runDir` that verifies, newest first (LATEST's, then the others by step):
+ * a damaged newest checkpoint (a truncated or replaced file, say) does not stop a resume while an earlier valid
+ * one remains (`saveCheckpoint` keeps two). `damaged` lists what was passed over, so the caller can say so.
+ *
+ * @returns null when `runDir` has no complete checkpoint at all.
+ * @throws CheckpointError, with a hint naming the directory to remove, when every checkpoint is damaged.
+ */
+export async function loadLatestValidCheckpoint(
+  runDir: string,
+  opts: { optimizer?: OptimizerLike } = {},
+): Promise<{ loaded: LoadedCheckpoint; damaged: DamagedCheckpoint[] } | null> {
+  const latest = await latestCheckpoint(runDir);
+  if (!latest) return null;
+  const others = (await completeCheckpoints(runDir)).reverse().map((c) => join(runDir, c.name));
+  const damaged: DamagedCheckpoint[] = [];
+  for (const path of [latest, ...others.filter((p) => p !== latest)]) {
+    try {
+      return { loaded: await loadCheckpoint(path, opts), damaged };
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      damaged.push({ path, error: e });
+    }
+  }
+  const first = damaged[0]!.error;
+  const dirs = damaged.map((d) => d.path).join(", ");
+  throw new CheckpointError(
+    first.file,
+    first.problem,
+    `No valid checkpoint is left in ${runDir}. Remove ${
+      damaged.length === 1 ? "the damaged checkpoint" : "the damaged checkpoints"
+    } (${dirs}), or all of ${runDir} to train from the start.`,
+  );
+}
+
 async function readVerified(dir: string, manifest: Manifest, file: string): Promise<Uint8Array> {
   const path = join(dir, file);
   const expected = manifest.files[file];
@@ -263,7 +310,14 @@ export async function loadCheckpoint(
     weightSpecs,
     weightData: weights.slice().buffer,
   }));
-  if (opts.optimizer) await restoreOptimizer(path, manifest, opts.optimizer);
+  if (opts.optimizer) {
+    try {
+      await restoreOptimizer(path, manifest, opts.optimizer);
+    } catch (e) {
+      model.dispose(); // a damaged optimizer file: the caller gets no model to free
+      throw e;
+    }
+  }
   const { format: _format, ...training } = state;
   return { path, model, state: training };
 }

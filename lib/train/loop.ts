@@ -11,19 +11,14 @@
  *   that batch's gradients are not applied.
  * - **Schedules**: the rate for each step comes from a pure function of (epoch, step) (`schedules.ts`).
  * - **Checkpoints and resume**: with `runDir`, a checkpoint is saved every `checkpointEvery` steps and at every
- *   epoch end; on start the newest one is loaded: weights (into the given model), optimizer slots, epoch/step,
+ *   epoch end; on start the newest one that verifies is loaded (a damaged newest one is passed over, saying so,
+ *   for the one before it; when none is valid the error names what to remove): weights (into the given model), optimizer slots, epoch/step,
  *   position in the epoch, `Math.random`'s state and the batch source's random streams, plus the epoch's running
  *   sums. A run killed mid-epoch and resumed ends with the same weights, bit for bit, as one never interrupted.
  * @module
  */
 import { tf } from "../tf.ts";
-import {
-  latestCheckpoint,
-  loadCheckpoint,
-  type OptimizerLike,
-  saveCheckpoint,
-  type TrainingState,
-} from "./checkpoint.ts";
+import { loadLatestValidCheckpoint, type OptimizerLike, saveCheckpoint, type TrainingState } from "./checkpoint.ts";
 import { mathRandomState, restoreMathRandomState } from "./seed.ts";
 import type { LrSchedule, SchedulePoint } from "./schedules.ts";
 import { type BatchSource, disposeBatch, type EpochBatches, epochSource } from "./source.ts";
@@ -92,7 +87,13 @@ export interface EpochInfo {
   accuracy?: number;
   /** Epoch means of the loss function's metrics. */
   metrics: Record<string, number>;
+  /** Images of the whole epoch, those trained before a resume included. */
   images: number;
+  /**
+   * Images trained in this process (this session) during the epoch: `images` less those trained before the resume.
+   * With `seconds`, the rate of this process (a resumed epoch's `images / seconds` would count work not done here).
+   */
+  sessionImages: number;
   /** Wall time of the part of the epoch run in this session. */
   seconds: number;
 }
@@ -264,9 +265,12 @@ export async function trainLoop<B>(
   let resumedFrom: string | null = null;
 
   if (opts.runDir && opts.resume !== false) {
-    const path = await latestCheckpoint(opts.runDir);
-    if (path) {
-      const loaded = await loadCheckpoint(path, { optimizer: opts.optimizer });
+    const found = await loadLatestValidCheckpoint(opts.runDir, { optimizer: opts.optimizer });
+    for (const d of found?.damaged ?? []) {
+      log?.(`[train] checkpoint ${d.path} is damaged (${d.error.message}); trying the one before it`);
+    }
+    if (found) {
+      const { loaded } = found, path = loaded.path;
       try {
         const saved = loaded.model.getWeights();
         const mine = net!.getWeights();
@@ -291,7 +295,10 @@ export async function trainLoop<B>(
       lastFinite = extra.loop?.lastFinite ?? null;
       if (extra.user && opts.state) opts.state.load(extra.user);
       resumedFrom = path;
-      log?.(`[train] resumed from ${path}: epoch ${epoch} (0-based), batch ${skip}, step ${step}`);
+      log?.(
+        `[train] resumed from ${found.damaged.length ? "the previous valid checkpoint, " : ""}${path}: ` +
+          `epoch ${epoch} (0-based), batch ${skip}, step ${step}`,
+      );
     }
   }
 
@@ -462,6 +469,7 @@ export async function trainLoop<B>(
       accuracy: sums.labeled ? sums.correct / sums.labeled : undefined,
       metrics: Object.fromEntries(Object.entries(sums.metrics).map(([k, v]) => [k, v / sums.batches])),
       images: sums.images,
+      sessionImages: imagesHere,
       seconds: (performance.now() - t0) / 1000,
     };
     epochs.push(info);

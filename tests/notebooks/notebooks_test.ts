@@ -85,7 +85,7 @@ Deno.test("the demo notebook runs in the Deno kernel and its report keeps every 
     lines.some((l) => /^ {2}\[3\/\d+\] cell 5 +\d+\.\d s {2}const timings = new rpt\.Timings\(\);$/.test(l)),
     `one line per finished cell off a terminal:\n${lines.join("\n")}`,
   );
-  const run = JSON.parse(await Deno.readTextFile(join(outDir, "demo.run.json"))) as NotebookRun;
+  const run = JSON.parse(await Deno.readTextFile(join(outDir, "smoke", "demo.run.json"))) as NotebookRun;
   const cells = await assertHealthyRun(run);
   const all = cells.map(outputText).join("\n");
   assert.match(all, /profile: "smoke"/, "the config cell read OOD_PROFILE");
@@ -100,16 +100,18 @@ Deno.test("the demo notebook runs in the Deno kernel and its report keeps every 
   assert.match(all, /Paper vs ours/);
   assert.equal(run.profile, "smoke");
   assert.ok(run.results, "results written");
-  const manifest = JSON.parse(await Deno.readTextFile(join(outDir, "results", "demo.manifest.json")));
+  const manifest = JSON.parse(await Deno.readTextFile(join(outDir, "smoke", "results", "demo.manifest.json")));
   assert.equal(manifest.engine.engine, "cpu");
   assert.equal(manifest.profile, "smoke");
   assert.equal(manifest.rows, 8);
+  assert.deepEqual(run.engine, manifest.engine, "run.json names the engine, with the engines passed over and why");
+  assert.deepEqual(run.engine?.skipped, [], "cpu was requested: nothing passed over");
   const html = await Deno.readTextFile(run.html!);
   assert.match(html, /class="ood-table"/);
   assert.ok((html.match(/<svg/g) ?? []).length >= 4, "figures are inline SVG in the HTML report");
   assert.doesNotMatch(html, /<script/i, "the HTML report has no scripts at all");
   const index = await Deno.readTextFile(join(outDir, "index.html"));
-  assert.match(index, /href="demo\.html"/);
+  assert.match(index, /href="smoke\/demo\.html"/);
   assert.match(index, /demo: average over OOD sets/);
 });
 
@@ -233,8 +235,9 @@ Deno.test("parseNotebookArgs reads names, profile, output folder and timeout, an
     cellTimeoutS: 30,
     noInput: true,
     screenshots: false,
+    verbose: false,
   });
-  assert.equal(parseNotebookArgs([]).profile, "default");
+  assert.equal(parseNotebookArgs([], undefined).profile, "default");
   assert.throws(() => parseNotebookArgs(["--profile", "huge"]), /Valid profiles: smoke, default, paper/);
   assert.throws(() => parseNotebookArgs(["--fast"]), /Unknown option --fast/);
   assert.throws(() => parseNotebookArgs(["--out"]), /--out needs a value/);

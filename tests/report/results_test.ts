@@ -2,11 +2,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { evaluate } from "@lib/metrics/mod.ts";
 import {
+  DEFAULT_REPORTS_DIR,
   readManifest,
   readResults,
+  reportsDir,
   RESULT_COLUMNS,
   resultFiles,
   resultRow,
+  resultsDir,
   resultsFrame,
   runManifest,
   Timings,
@@ -119,4 +122,22 @@ Deno.test("readResults() of a folder concatenates every result set, and an empty
 
 Deno.test("resultFiles() refuses names that are not plain file names", () => {
   assert.throws(() => resultFiles("../x", "/tmp"), /must be letters, digits/);
+});
+
+Deno.test("resultsDir() outside the runner is the profile's folder, so a smoke run never replaces a default run's rows", () => {
+  const names = ["OOD_RESULTS_DIR", "OOD_REPORTS_DIR", "OOD_PROFILE"];
+  const old = names.map((n) => Deno.env.get(n));
+  try {
+    Deno.env.delete("OOD_RESULTS_DIR");
+    Deno.env.delete("OOD_REPORTS_DIR");
+    Deno.env.set("OOD_PROFILE", "smoke");
+    assert.equal(reportsDir(), join(DEFAULT_REPORTS_DIR, "smoke"));
+    assert.equal(resultsDir(), join(DEFAULT_REPORTS_DIR, "smoke", "results"));
+    Deno.env.delete("OOD_PROFILE");
+    assert.equal(resultsDir(), join(DEFAULT_REPORTS_DIR, "default", "results"));
+    Deno.env.set("OOD_REPORTS_DIR", "/tmp/staging");
+    assert.equal(resultsDir(), "/tmp/staging/results", "the runner's staging folder");
+  } finally {
+    names.forEach((n, i) => old[i] === undefined ? Deno.env.delete(n) : Deno.env.set(n, old[i]!));
+  }
 });

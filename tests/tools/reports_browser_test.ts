@@ -46,24 +46,24 @@ Deno.test({
     );
     const log = lines.join("\n");
     assert.equal(rc, 0, log);
-    for (const page of ["index.html", "demo.html", "eloc.html"]) {
+    for (const page of ["index.html", "smoke/demo.html", "smoke/eloc.html"]) {
       assert.ok(lines.some((l) => l.startsWith(`✔ ${page}: `)), `one ✔ line for ${page}:\n${log}`);
     }
     assert.match(log, /^screenshots: .*index-400\.png/m);
     // Every report carries the shared phone-width CSS (nbrun.py inlines tools/report.css).
     const css = await Deno.readTextFile(REPORT_CSS);
-    for (const page of ["demo.html", "eloc.html"]) {
+    for (const page of ["smoke/demo.html", "smoke/eloc.html"]) {
       assert.ok((await Deno.readTextFile(join(dir, page))).includes(css), `${page} inlines tools/report.css`);
     }
     assert.equal((await pngSize(join(dir, "index.png"))).width, 1280);
-    assert.equal((await pngSize(join(dir, "demo.png"))).width, 1280);
-    assert.equal((await pngSize(join(dir, "eloc.png"))).width, 1280);
+    assert.equal((await pngSize(join(dir, "smoke", "demo.png"))).width, 1280);
+    assert.equal((await pngSize(join(dir, "smoke", "eloc.png"))).width, 1280);
     assert.equal((await pngSize(join(dir, `index-${NARROW_WIDTH}.png`))).width, NARROW_WIDTH);
 
     // The same check, for its details (no screenshots this time).
     const check = await checkReports(dir, { screenshots: false });
     assert.deepEqual(check.problems, []);
-    assert.deepEqual(check.pages.map((p) => p.page), ["index.html", "demo.html", "eloc.html"]);
+    assert.deepEqual(check.pages.map((p) => p.page), ["index.html", "smoke/demo.html", "smoke/eloc.html"]);
     const [index, demo, eloc] = check.pages;
     for (const p of check.pages) {
       assert.deepEqual(p.consoleErrors, [], `${p.page}: console errors`);
@@ -80,14 +80,14 @@ Deno.test({
     const hrefs = Object.keys(index!.links);
     for (
       const h of [
-        "demo.html",
-        "demo.ipynb",
-        "results/demo.csv",
-        "eloc.html",
-        "eloc.ipynb",
-        "results/eloc.csv",
-        "#nb-demo",
-        "#nb-eloc",
+        "smoke/demo.html",
+        "smoke/demo.ipynb",
+        "smoke/results/demo.csv",
+        "smoke/eloc.html",
+        "smoke/eloc.ipynb",
+        "smoke/results/eloc.csv",
+        "#nb-smoke-demo",
+        "#nb-smoke-eloc",
       ]
     ) assert.ok(hrefs.includes(h), `the index links ${h}: ${hrefs.join(", ")}`);
     assert.ok(Object.values(index!.links).every((why) => why === null), JSON.stringify(index!.links));
@@ -132,7 +132,8 @@ Deno.test({
 <svg width="0" height="0"></svg><svg width="800" height="50"><rect width="800" height="50"/></svg>
 </body></html>`,
     );
-    const check = await checkReports(dir, { screenshots: false });
+    // Pages named: a hand-made folder, not the runner's `<profile>/` layout that the default list reads.
+    const check = await checkReports(dir, { screenshots: false, pages: ["index.html", "bad.html", "good.html"] });
     const problems = check.problems.join("\n");
     assert.deepEqual(check.pages.map((p) => p.page), ["index.html", "bad.html", "good.html"]);
     assert.deepEqual(pageProblems(check.pages[2]!), [], "the good page passes");
@@ -181,7 +182,9 @@ function fakeRun(dir: string, name: string, ok = true): NotebookRun {
   };
 }
 
-async function writeFakeRun(dir: string, name: string, rows: ResultRow[] | null, ok = true): Promise<void> {
+/** Writes a fake smoke run into `<root>/smoke/` (the runner's layout: one folder per profile). */
+async function writeFakeRun(root: string, name: string, rows: ResultRow[] | null, ok = true): Promise<void> {
+  const dir = join(root, "smoke");
   await Deno.mkdir(join(dir, "results"), { recursive: true });
   const run = fakeRun(dir, name, ok);
   await Deno.writeTextFile(join(dir, `${name}.run.json`), JSON.stringify(run));
@@ -229,12 +232,12 @@ Deno.test("writeIndex: status, profile, engine, time and links per run, one head
   assert.doesNotMatch(html, /id="leaderboard"/);
   assert.match(
     html,
-    /<tr><td class="key"><a href="#nb-paper_a">paper_a<\/a><\/td><td class="key"><span class="ok">✔ ok<\/span><\/td><td class="key">smoke<\/td><td class="key">native<\/td><td>12\.3 s<\/td><td class="key">2026-01-02 03:04:05<\/td><td class="key"><a href="paper_a\.html">report<\/a> · <a href="paper_a\.ipynb">notebook<\/a> · <a href="results\/paper_a\.csv">results \(CSV\)<\/a><\/td><\/tr>/,
+    /<tr><td class="key"><a href="#nb-smoke-paper_a">paper_a<\/a><\/td><td class="key"><span class="ok">✔ ok<\/span><\/td><td class="key">smoke<\/td><td class="key">native<\/td><td>12\.3 s<\/td><td class="key">2026-01-02 03:04:05<\/td><td class="key"><a href="smoke\/paper_a\.html">report<\/a> · <a href="smoke\/paper_a\.ipynb">notebook<\/a> · <a href="smoke\/results\/paper_a\.csv">results \(CSV\)<\/a><\/td><\/tr>/,
   );
   assert.match(html, /✘ cell 3 \[2\]: Error: boom/);
   assert.match(html, /<td class="key">—<\/td>/, "no engine for a run without a manifest");
   assert.match(html, /engine native \(native kernels, 2 threads\)/);
-  const section = html.slice(html.indexOf('<section id="nb-paper_a">'));
+  const section = html.slice(html.indexOf('<section id="nb-smoke-paper_a">'));
   assert.match(section, /<caption>paper_a: average over OOD sets<\/caption>/);
   assert.match(section, /<th class="number">AUROC %<\/th><th class="number">FPR95 %<\/th>/);
   assert.doesNotMatch(section.slice(0, section.indexOf("</table>")), /ID acc|<th class="key">OOD<\/th>/);

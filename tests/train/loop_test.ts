@@ -10,7 +10,7 @@ import { SGD, trainableVariables } from "@lib/train/optimizers.ts";
 import { cosineLr } from "@lib/train/schedules.ts";
 import { datasetSource } from "@lib/train/source.ts";
 import { type EpochInfo, evaluateAccuracy, NonFiniteLossError, type StepInfo, trainLoop } from "@lib/train/loop.ts";
-import { latestCheckpoint } from "@lib/train/checkpoint.ts";
+import { CheckpointError, latestCheckpoint } from "@lib/train/checkpoint.ts";
 
 await initBackend({ backend: "cpu", log: null });
 
@@ -54,7 +54,11 @@ const ce = (model: tf.LayersModel) => ({ x, y }: Batch, { training }: { training
 };
 
 /** One run of the reference training: 3 epochs of 8 batches (6 images, the last 4), augmentation, schedule. */
-async function run(seed: number, runDir: string, extra: { onStep?: (i: StepInfo) => void; maxSteps?: number } = {}) {
+async function run(
+  seed: number,
+  runDir: string,
+  extra: { onStep?: (i: StepInfo) => void; maxSteps?: number; log?: (line: string) => void } = {},
+) {
   seedEverything(seed);
   const model = tinyNet();
   const optimizer = new SGD(trainableVariables(model), { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
@@ -73,7 +77,7 @@ async function run(seed: number, runDir: string, extra: { onStep?: (i: StepInfo)
       runDir,
       checkpointEvery: 3,
       progress: false,
-      log: null,
+      log: extra.log ?? null,
       onStep: extra.onStep,
       maxSteps: extra.maxSteps,
       onEpochEnd: (e) => void epochs.push(e),
@@ -142,6 +146,68 @@ Deno.test("trainLoop() with maxSteps stops mid-epoch with a checkpoint and conti
   } finally {
     await Deno.remove(dirA, { recursive: true });
     await Deno.remove(dirB, { recursive: true });
+  }
+});
+
+Deno.test("trainLoop() resumed mid-epoch reports the images trained in this process apart from the epoch's total", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // 8 batches per epoch (7 of 6 images, one of 4); stopped at step 11 = epoch 1 after 3 batches (18 images).
+    const first = await run(3, dir, { maxSteps: 11 });
+    assert.deepEqual(first.epochs.map((e) => [e.images, e.sessionImages]), [[46, 46]]);
+    const resumed = await run(3, dir);
+    assert.deepEqual(
+      resumed.epochs.map((e) => [e.epoch, e.images, e.sessionImages]),
+      [[1, 46, 28], [2, 46, 46]],
+      "the resumed epoch's total counts the 18 images trained before the stop; this process trained 28 of them",
+    );
+    [first.model, resumed.model].forEach((m) => m.dispose());
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("trainLoop() resumes from the previous valid checkpoint when the newest is damaged, and says so", async () => {
+  const dirA = await Deno.makeTempDir(), dirB = await Deno.makeTempDir();
+  try {
+    const a = await run(2, dirA);
+    const first = await run(2, dirB, { maxSteps: 13 }); // keeps step 12 and step 13
+    const newest = (await latestCheckpoint(dirB))!;
+    assert.match(newest, /step-000000013$/);
+    await Deno.truncate(join(newest, "weights.bin"), 1000);
+    const lines: string[] = [];
+    const b = await run(5, dirB, { log: (l) => lines.push(l) });
+    assert.match(b.result.resumedFrom!, /step-000000012$/);
+    assert.match(
+      lines.join("\n"),
+      /checkpoint .*step-000000013 is damaged \(.*weights\.bin: is 1000 bytes, manifest says \d+/,
+    );
+    assert.match(lines.join("\n"), /resumed from the previous valid checkpoint, .*step-000000012/);
+    b.weights.forEach((w, i) => assert.deepEqual(w, a.weights[i], `weight ${i} differs after the fallback`));
+    [a.model, first.model, b.model].forEach((m) => m.dispose());
+  } finally {
+    await Deno.remove(dirA, { recursive: true });
+    await Deno.remove(dirB, { recursive: true });
+  }
+});
+
+Deno.test("trainLoop() with every checkpoint damaged fails with a CheckpointError that names the directories to remove", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const first = await run(2, dir, { maxSteps: 13 });
+    first.model.dispose();
+    for (const step of ["000000012", "000000013"]) await Deno.truncate(join(dir, `step-${step}`, "weights.bin"), 10);
+    await assert.rejects(run(2, dir), (e) => {
+      assert.ok(e instanceof CheckpointError);
+      assert.match(e.message, /step-000000013\/weights\.bin: is 10 bytes/);
+      assert.match(
+        e.hint!,
+        /^No valid checkpoint is left in .*\. Remove the damaged checkpoints \(.*step-000000013, .*step-000000012\), or all of /,
+      );
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
