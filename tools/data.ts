@@ -5,6 +5,7 @@
  * deno task data cifar10 svhn            # fetch two sets
  * deno task data --list                  # what exists, what is installed, how each is verified
  * deno task data lsun_crop --trust-unverified   # accept a file no published checksum covers
+ * deno task data checkpoints eloc         # the authors' released weights (tools/data_checkpoints.ts)
  * ```
  * Options: `--root DIR` (default `OOD_DATA_DIR` or `<repo>/data`), `--force` (reinstall), `--keep-archive`,
  * `--trust-unverified`, `--list`, `--help`. Embedded (MNIST, Fashion-MNIST) and synthetic sets need no download.
@@ -14,6 +15,8 @@ import { downloadDataset } from "../lib/datasets/download.ts";
 import { isDownloadable, MANIFEST, type ManifestEntry } from "../lib/datasets/manifest.ts";
 import { dataRoot } from "../lib/datasets/paths.ts";
 import { type DatasetEntry, DATASETS } from "../lib/datasets/registry.ts";
+import { checkpointsMain } from "./data_checkpoints.ts";
+import { runCli } from "./cli.ts";
 
 const ENTRIES: [string, DatasetEntry][] = Object.entries(DATASETS);
 const EMBEDDED = ENTRIES.filter(([, e]) => e.kind === "embedded").map(([n]) => n);
@@ -75,6 +78,7 @@ function usage(): string {
   return [
     "usage: deno task data <name…> [--root DIR] [--force] [--keep-archive] [--trust-unverified]",
     "       deno task data --list",
+    "       deno task data checkpoints <paper> [<id>…] [--import FILE]   (the authors' released weights)",
     "",
     `downloadable: ${Object.keys(MANIFEST).join(", ")}`,
     `embedded (no download needed): ${EMBEDDED.join(", ")}`,
@@ -99,6 +103,7 @@ function list(root: string): string {
 
 /** Runs the CLI; returns the process exit code. */
 export async function main(args: readonly string[]): Promise<number> {
+  if (args[0] === "checkpoints") return await checkpointsMain(args.slice(1));
   let parsed: DataArgs;
   try {
     parsed = parseDataArgs(args);
@@ -141,4 +146,6 @@ export async function main(args: readonly string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+// A user error that escapes main (a damaged or missing file, a bad option of a subcommand) prints as its message
+// and what to do, without a stack trace unless OOD_DEBUG=1 (tools/cli.ts).
+if (import.meta.main) Deno.exit(await runCli(() => main(Deno.args)));

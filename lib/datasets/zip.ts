@@ -122,3 +122,24 @@ export async function extractZip(archive: string, w: SafeWriter, opts: ExtractOp
 export function listZip(archive: string): ArchiveEntry[] {
   return zipEntries(Deno.readFileSync(archive), archive).map((e) => ({ path: e.path, type: e.type, size: e.size }));
 }
+
+/** One member of a zip held in memory: validated path, kind, size, and its bytes read (CRC-checked) on demand. */
+export interface ZipMember extends ArchiveEntry {
+  /** The member's data (a view into the archive for stored entries); throws `DownloadError` when corrupt. */
+  read(): Uint8Array;
+}
+
+/**
+ * The members of a zip already in memory (e.g. a PyTorch checkpoint), paths validated as for extraction: an
+ * entry with `..` or an absolute path throws `DownloadError`. Data is only read and checked when asked for.
+ * @param bytes The whole archive.
+ * @param archive The archive's name, for messages.
+ */
+export function zipMembers(bytes: Uint8Array, archive: string): ZipMember[] {
+  return zipEntries(bytes, archive).map((e) => ({
+    path: e.path,
+    type: e.type,
+    size: e.size,
+    read: () => zipData(bytes, e, archive),
+  }));
+}

@@ -15,6 +15,8 @@ import type { AugmentStep } from "../../data/augment.ts";
 import { type DatasetName, DATASETS } from "../../datasets/mod.ts";
 import type { Normalization } from "../../datasets/types.ts";
 import { NORMALIZATION, type NormalizationName } from "../../datasets/normalization.ts";
+import { WEIGHTS_SOURCES, type WeightsSource } from "../../report/profile.ts";
+import { CIDER_RELEASED_IDS, type CiderReleasedId } from "../../checkpoints/released/cider.ts";
 
 /** The training methods compared (same backbone, data and budget); `ce` has no variants. */
 export const CIDER_METHODS = ["ce", "supcon", "cider"] as const;
@@ -88,6 +90,23 @@ export interface CiderLossConfig {
   compactnessBaseTemperature: number;
 }
 
+/**
+ * The `released` run (`weights: "released"`): which of the authors' files to evaluate and on how much data. The
+ * files live in `checkpoints/released/cider/` (or `OOD_RELEASED_DIR`); `deno task data checkpoints cider` lists them.
+ */
+export interface CiderReleasedOptions {
+  /** The released files to evaluate (`lib/checkpoints/released/cider.ts`). */
+  files: readonly CiderReleasedId[];
+  /** OOD sets (registry names; 32×32 RGB): the paper's SVHN, Places365, LSUN-C, iSUN, Textures. */
+  oodDatasets: readonly DatasetName[];
+  /** Training images in the KNN bank and the probe's training set (seeded subset; null = all, as the authors). */
+  trainLimit: number | null;
+  /** ID test images (seeded subset; null = all 10 000). */
+  nTest: number | null;
+  /** Images per OOD set (seeded subset; null = all; the authors cap each set at 10 000). */
+  nOod: number | null;
+}
+
 /** The config literal of the CIDER notebook. */
 export interface CiderConfig {
   /** Experimental settings; each trains every method for every seed. */
@@ -141,6 +160,13 @@ export interface CiderConfig {
    * the unseen classes' test images are the near-OOD set `<id>:unseen`. Absent / null = none (the notebook).
    */
   classSplit?: ClassSplitOption | null;
+  /**
+   * Where the weights come from (`currentWeights()`, env `OOD_WEIGHTS`): `train` (default) trains every method;
+   * `released` trains nothing and evaluates the authors' weights (`released.ts`) with the `released` options.
+   */
+  weights?: WeightsSource;
+  /** The released run's options; required when `weights` is `released`. */
+  released?: CiderReleasedOptions | null;
 }
 
 /**
@@ -197,5 +223,15 @@ export function checkCiderConfig<C extends CiderConfig>(cfg: C): C {
   posInt(cfg.evalBatchSize, "evalBatchSize");
   const split = classSplitProblem(cfg.classSplit, cfg.settings.map((s) => s.idDataset));
   if (split) fail(split);
+  oneOf(cfg.weights ?? "train", "weights", WEIGHTS_SOURCES);
+  if (cfg.weights === "released" && !cfg.released) fail('weights is "released" but released is not set');
+  if (cfg.released) {
+    const r = cfg.released;
+    list(r.files, "released.files", CIDER_RELEASED_IDS);
+    list(r.oodDatasets, "released.oodDatasets", Object.keys(DATASETS));
+    posInt(r.trainLimit, "released.trainLimit", true);
+    posInt(r.nTest, "released.nTest", true);
+    posInt(r.nOod, "released.nOod", true);
+  }
   return cfg;
 }

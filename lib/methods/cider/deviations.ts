@@ -37,8 +37,63 @@ const PAPER = {
   cifar100: { backbone: "resnet34", alpha: 0.5, w: 1, k: 300 },
 } as const;
 
-/** Every deviation of this run from the paper / reference code. */
+/**
+ * The deviations of a `released` run (no training): how the authors' checkpoints are evaluated here vs
+ * `scripts/eval_ckpt_cifar*.sh` → `eval_ood.py`.
+ */
+export function ciderReleasedDeviations(cfg: CiderConfig): Deviation[] {
+  const r = cfg.released;
+  if (!r) return [];
+  const all = (v: number | null) => v === null ? "all" : String(v);
+  return [
+    {
+      id: "network",
+      paper: "the released `checkpoint_500.pth.tar` loaded by `eval_ood.py` (`torch.load(…)['state_dict']`, strict) " +
+        "and run in PyTorch on a GPU",
+      ours: "the same file read by `lib/io/torch` (no pickle code runs), every key mapped onto the registry ResNet " +
+        "and CIDER's head (strict: a missing or left-over key is an error); the TF.js network equals PyTorch within " +
+        "2e-4 on narrow fixtures saved the authors' way (tests/checkpoints/released/cider_test.ts)",
+    },
+    {
+      id: "KNN",
+      paper: "faiss `IndexFlatL2` on F.normalize(h): the squared distance to the K-th training neighbour, K = 100 " +
+        "(CIFAR-10) / 300 (CIFAR-100)",
+      ours: "the same score in our code (h/(‖h‖ + 1e-10)); K as the authors unless the bank is smaller, then the " +
+        "bank size",
+    },
+    {
+      id: "sizes",
+      paper: "all 50 000 training images as the bank, the 10 000 test images; per OOD set at most 10 000 images, of " +
+        "which 19 batches (9 728) of a shuffled loader, different at every evaluation; SVHN: the first 1 000 test " +
+        "images of each digit (`utils/select_svhn_data.py`)",
+      ours: `${all(r.trainLimit)} training images (bank and probe), ${all(r.nTest)} ID test images and ` +
+        `${all(r.nOod)} images per OOD set (${r.oodDatasets.join(", ")}): seeded subsets, fixed`,
+    },
+    {
+      id: "preprocessing",
+      paper: "ToTensor and Normalize((0.491, 0.482, 0.447), (0.247, 0.244, 0.262)); OOD images Resize(32) + " +
+        "CenterCrop(32) (`utils/detection_util.py`)",
+      ours: "the same normalisation values; image-folder OOD sets resized (shorter side 32) and centre-cropped by " +
+        "the dataset layer",
+    },
+    {
+      id: "ID accuracy",
+      paper: "SupCon's linear evaluation (not in the evaluation script)",
+      ours: `linear probe on the frozen penultimate features (${cfg.probe.epochs} epochs); the released \`fc\` ` +
+        "was never trained",
+    },
+    {
+      id: "published numbers",
+      paper: "Table 1 = the released (best) checkpoints; Table 6 = mean ± std over 3 trainings (issue #5)",
+      ours: "Table 6 (transcribed) and the authors' sample run of their code on these weights are shown; Table 1 is " +
+        "not transcribed (papers.md §10)",
+    },
+  ];
+}
+
+/** Every deviation of this run from the paper / reference code (a `released` run: {@link ciderReleasedDeviations}). */
 export function ciderDeviations(cfg: CiderConfig, profile: Profile): Deviation[] {
+  if (cfg.weights === "released") return ciderReleasedDeviations(cfg);
   const t = cfg.train;
   const ids = [...new Set(cfg.settings.map((s) => s.idDataset))];
   const cifar = ids.every((id) => id === "cifar10" || id === "cifar100");

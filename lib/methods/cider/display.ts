@@ -12,8 +12,11 @@ import type { ResultRow } from "../../report/results.ts";
 import { type Figure, vegaLiteFigure } from "../../report/plot.ts";
 import { scoreHistogramFigure, sideBySide, stacked } from "../../report/score_views.ts";
 import { ciderLr } from "../../train/schedules.ts";
-import type { CiderTrainRecipe } from "./config.ts";
-import type { CiderRun } from "./run.ts";
+import { markdownView } from "../../report/jupyter.ts";
+import type { PaperNumbers } from "../../report/paper_numbers.ts";
+import type { CiderConfig, CiderTrainRecipe } from "./config.ts";
+import type { CiderExperiment, CiderRun } from "./run.ts";
+import { releasedComparisonTable } from "./released.ts";
 
 /** The setting label of a run: `ID · backbone (width w)`. */
 export function settingLabel(r: Pick<CiderRun, "setting">): string {
@@ -189,4 +192,54 @@ export function metricsTables(rows: readonly ResultRow[]): Displayable {
     }),
     metricTable(rule("sklearn"), { metrics: ["fpr95"], caption: "FPR95 with our rule (sklearn)" }),
   ]);
+}
+
+/**
+ * The learning-rate schedules and the training curves of a training run (the notebook's figures cell); in a
+ * `released` run, which trains nothing, a one-line note instead.
+ */
+export async function trainingFigures(
+  cfg: Pick<CiderConfig, "weights" | "train" | "cider">,
+  exp: CiderExperiment,
+): Promise<Displayable> {
+  if (cfg.weights === "released" || exp.sets.length === 0) {
+    return markdownView('No training in this run (`weights: "released"`): no schedules or training curves.');
+  }
+  return stacked([
+    await scheduleFigure(cfg.train, cfg.cider.lr, Math.ceil(exp.sets[0]!.train.shape[0] / cfg.train.batchSize)),
+    await trainingCurvesFigure(exp.runs),
+  ]);
+}
+
+/**
+ * The released-weights section: in a training run, one line saying how to evaluate the authors' weights instead;
+ * in a `released` run, what to download when files or data are absent, then the side-by-side table (paper Table 6,
+ * the authors' sample run, ours; `releasedComparisonTable`) and the KNN histograms of the evaluated networks.
+ *
+ * @param exp `runCider(cfg)`'s result.
+ * @param paper `loadPaperNumbers("cider")`.
+ */
+export function releasedView(exp: CiderExperiment, paper: PaperNumbers): Displayable {
+  const out = exp.released;
+  if (!out) {
+    return markdownView(
+      "Weights: trained in this run. `OOD_WEIGHTS=released` evaluates the authors' CIFAR checkpoints instead " +
+        "(`deno task data checkpoints cider` lists them).",
+    );
+  }
+  const parts: Displayable[] = [];
+  if (out.missing) {
+    parts.push(markdownView("**Not run here: files to download.**\n\n```\n" + out.missing + "\n```"));
+  }
+  parts.push(releasedComparisonTable(out, paper));
+  if (out.evaluations.length > 0) {
+    parts.push(sideBySide(out.evaluations.map((e) => ({
+      title: `authors' weights: ${e.network.idDataset} · ${e.network.backbone} (K = ${e.k})`,
+      figure: scoreHistogramFigure("−(squared distance to K-th neighbour)", e.scores.knn!, {
+        width: 400,
+        facetHeight: 70,
+      }),
+    }))));
+  }
+  return stacked(parts);
 }

@@ -19,7 +19,9 @@
  *   the bank, Mahalanobis as the optional second score (faithful: `eval_ood.py`'s global covariance and
  *   pseudo-inverse, `ciderMahalanobis`; clean: tied covariance), FPR95 with CIDER's rule and ours, AUROC, AUPR;
  *   ID accuracy by a linear probe (`probe.ts`); embedding dispersion/compactness (`embedding.ts`);
- * - the claims and deviations as data (`deviations.ts`).
+ * - the claims and deviations as data (`deviations.ts`);
+ * - the `released` run (`OOD_WEIGHTS=released`, `released.ts`): the authors' CIFAR checkpoints, read safely and
+ *   scored with this project's KNN and metrics next to the paper's Table 6 and the authors' sample run.
  * @module
  */
 export * from "./config.ts";
@@ -30,3 +32,4 @@ export * from "./train.ts";
 export * from "./run.ts";
 export * from "./display.ts";
 export * from "./deviations.ts";
+export * from "./released.ts";

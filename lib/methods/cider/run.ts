@@ -22,13 +22,14 @@ import type { EvalSets } from "../../experiment/eval_sets.ts";
 import { accuracy } from "../../metrics/classification.ts";
 import type { DetectorSpec, NetOutputs } from "../../scores/mod.ts";
 import { argmaxRows } from "../../scores/matrix.ts";
-import { displayLabel, repoPath, type ResultRow } from "../../report/results.ts";
+import { displayLabel, repoPath, type ResultRow, Timings } from "../../report/results.ts";
 import { seedEverything } from "../../train/seed.ts";
 import { type CiderConfig, type CiderMethod, type CiderSetting, METHOD_NAMES } from "./config.ts";
 import { type EmbeddingQuality, embeddingQuality } from "../../metrics/embedding.ts";
 import { ciderNet } from "./network.ts";
 import { probePredict, trainProbe } from "../../experiment/probe.ts";
 import { type MethodObjective, trainMethod, type TrainOutcome } from "./train.ts";
+import { type CiderReleasedOutcome, runCiderReleased } from "./released.ts";
 
 /** The `paper` column of every result row of this notebook. */
 export const CIDER_PAPER = "cider";
@@ -49,8 +50,13 @@ export interface CiderRunResult {
   evalSeconds: number;
 }
 
-/** The notebook's experiment: every setting's sets, every run, every row, timings. */
-export type CiderExperiment = GridResult<CiderSetting, CiderMethod, CiderRunResult>;
+/**
+ * The notebook's experiment: every setting's sets, every run, every row, timings; with `weights: "released"`, no
+ * runs, the released evaluation's sets and rows, and `released` (what was evaluated, what to download).
+ */
+export type CiderExperiment = GridResult<CiderSetting, CiderMethod, CiderRunResult> & {
+  released?: CiderReleasedOutcome;
+};
 
 /** One run of the grid. */
 export type CiderRun = CiderExperiment["runs"][number];
@@ -210,10 +216,17 @@ export function loadCiderSets(cfg: CiderConfig, setting: Pick<CiderSetting, "idD
 
 /**
  * Runs every setting × seed × variant × method of the config (`runGrid`: sets loaded once per setting with
- * `loadEvalSets`, one progress bar). CE runs once per seed (variant `none`).
+ * `loadEvalSets`, one progress bar). CE runs once per seed (variant `none`). With `weights: "released"` nothing is
+ * trained: the authors' weights are evaluated instead (`runCiderReleased`), or, when files or data are absent, the
+ * experiment is empty and `released.missing` says what to download.
  */
-export function runCider(cfg: CiderConfig): Promise<CiderExperiment> {
-  return runGrid({
+export async function runCider(cfg: CiderConfig): Promise<CiderExperiment> {
+  if (cfg.weights === "released") {
+    const timings = new Timings();
+    const released = await timings.time("released", () => runCiderReleased(cfg));
+    return { sets: released.evaluations.map((e) => e.sets), runs: [], rows: released.rows, timings, released };
+  }
+  return await runGrid({
     settings: cfg.settings,
     seeds: cfg.seeds,
     variants: cfg.variants,

@@ -13,6 +13,9 @@ import { configChecks } from "../../experiment/config_check.ts";
 import type { BackboneName } from "../../backbones/mod.ts";
 import { type DatasetName, DATASETS } from "../../datasets/mod.ts";
 import type { ElocTrainConfig } from "./train.ts";
+import { WEIGHTS_SOURCES, type WeightsSource } from "../../report/profile.ts";
+import { ELOC_RELEASED_FAMILIES } from "../../checkpoints/released/eloc.ts";
+import type { ElocReleasedConfig } from "./released.ts";
 
 /**
  * The trainings compared (same backbone, data, recipe and budget): the ensemble with the margin-entropy loss, the
@@ -109,6 +112,13 @@ export interface ElocConfig {
   evalBatchSize: number;
   /** Checkpoint folder (absolute or relative to the repository root); null = no checkpoints. */
   runDir: string | null;
+  /**
+   * Where the networks come from (`currentWeights()`, `OOD_WEIGHTS`): `train` (absent = train) trains them as
+   * above; `released` trains nothing and evaluates the re-implementation's released ensembles (`released`).
+   */
+  weights?: WeightsSource;
+  /** The released-weights run: which archives, how many images (`released.ts`); required when `weights` is `released`. */
+  released?: ElocReleasedConfig;
 }
 
 /** ε of a setting for one OOD set. */
@@ -174,5 +184,16 @@ export function checkElocConfig<C extends ElocConfig>(cfg: C): C {
   list(cfg.perturbations, "perturbations", ELOC_PERTURBATIONS);
   for (const e of cfg.epsilonSweep) inRange(e, "epsilonSweep entry", 0, 1);
   posInt(cfg.evalBatchSize, "evalBatchSize");
+  if (cfg.weights !== undefined) oneOf(cfg.weights, "weights", WEIGHTS_SOURCES);
+  if (cfg.weights === "released" && !cfg.released) fail(`weights is "released" but the config has no released options`);
+  if (cfg.released) {
+    const r = cfg.released;
+    list(r.files, "released.files", ELOC_RELEASED_FAMILIES.map((f) => f.id));
+    list(r.oodDatasets, "released.oodDatasets", Object.keys(DATASETS));
+    posInt(r.nTest, "released.nTest", true);
+    posInt(r.nOod, "released.nOod", true);
+    posInt(r.nValidation, "released.nValidation");
+    posInt(r.batchSize, "released.batchSize");
+  }
   return cfg;
 }

@@ -10,6 +10,7 @@ import type { Deviation } from "../../experiment/claims.ts";
 import { AUGMENTATIONS } from "../../data/augment.ts";
 import { ELOC_TRAIN } from "./train.ts";
 import type { ElocConfig, ElocSetting } from "./config.ts";
+import { elocReleasedDeviations } from "./released.ts";
 
 /** The README's ε table (DenseNet / WRN × CIFAR-10 / CIFAR-100; TIN crop, TIN resize, LSUN crop, LSUN resize). */
 export const README_EPSILON: Readonly<Record<string, Readonly<Record<string, number>>>> = {
@@ -54,13 +55,16 @@ function settingDeviations(s: ElocSetting, oods: readonly string[]): Deviation[]
 /**
  * The deviations of a config from the paper and the re-implementation: the recipe against `train.py`'s defaults
  * ({@linkcode ELOC_TRAIN}), each setting's data, backbone and ε, the sizes and the validation set, and the fixed
- * ones: two selection variants, the CE baseline trained here, the entropy perturbation, seeding.
+ * ones: two selection variants, the CE baseline trained here, the entropy perturbation, seeding. A released-weights
+ * config (`weights: "released"`) gets `elocReleasedDeviations` instead.
  * @example Usage
  * ```ts ignore
  * deviationsView(elocDeviations(cfg));
  * ```
  */
 export function elocDeviations(cfg: ElocConfig): Deviation[] {
+  // A released-weights run trains nothing: its own deviations replace the recipe's.
+  if (cfg.weights === "released") return elocReleasedDeviations(cfg);
   const out: Deviation[] = [];
   for (const s of cfg.settings) out.push(...settingDeviations(s, cfg.oodDatasets));
   const t = cfg.train, r = ELOC_TRAIN;

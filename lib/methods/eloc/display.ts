@@ -10,13 +10,13 @@ import * as Plot from "@observablehq/plot";
 import { type Cell, type Column, Table } from "../../report/html_table.ts";
 import type { PaperNumbers } from "../../report/paper_numbers.ts";
 import { type Figure, figure, plotFigure } from "../../report/plot.ts";
-import { escapeHtml } from "../../report/jupyter.ts";
-import { scoreHistogramFigure } from "../../report/score_views.ts";
+import { type Displayable, escapeHtml, htmlView, markdownView } from "../../report/jupyter.ts";
+import { scoreHistogramFigure, stacked } from "../../report/score_views.ts";
 import { formatNumber, meanStdCell } from "../../report/table.ts";
 import { auroc } from "../../metrics/auroc.ts";
 import { fprAtTpr, type FprRule } from "../../metrics/fpr.ts";
 import type { ElocMethod } from "./config.ts";
-import { type ElocRun, type ElocSuiteRow, SCORE_NAMES, settingSlug } from "./run.ts";
+import { type ElocExperiment, type ElocRun, type ElocSuiteRow, SCORE_NAMES, settingSlug } from "./run.ts";
 
 /** A selection variant of the notebook. */
 export type ElocVariant = ElocSuiteRow["variant"];
@@ -151,7 +151,11 @@ export interface FoldCurvesOptions {
  * validation ID + OOD images) and the training accuracy. A large dot marks the epoch each variant kept.
  */
 export function foldCurvesFigure(runs: readonly ElocRun[], opts: FoldCurvesOptions = {}): Figure {
+  if (runs.length === 0) return messageFigure(NO_RUNS);
   const cell = cellRuns(runs, opts, "foldCurvesFigure");
+  if (cell.every((r) => r.result.folds.every((f) => f.curve.length === 0))) {
+    return messageFigure("No training curves: these networks were not trained here (the authors' released weights).");
+  }
   const variants = variantsOf(cell);
   const panelOf = (v: string) => `validation AUROC (${v})`;
   const accuracyPanel = "training accuracy";
@@ -224,6 +228,7 @@ export interface EntropyMarginOptions {
  * a left-out batch (NaN) are skipped; without either training the figure says so.
  */
 export function entropyMarginFigure(runs: readonly ElocRun[], opts: EntropyMarginOptions = {}): Figure {
+  if (runs.length === 0) return messageFigure(NO_RUNS);
   const cell = cellRuns(runs, opts, "entropyMarginFigure").filter((r) => r.method === "eloc" || r.method === "elocCe");
   const m = opts.margin ?? 0.4;
   if (cell.length === 0) {
@@ -273,6 +278,9 @@ export function entropyMarginFigure(runs: readonly ElocRun[], opts: EntropyMargi
 }
 
 /** A figure that only says something (e.g. that there is nothing to draw). */
+/** What the figures say when the experiment has no run (a released-weights run with its files absent). */
+const NO_RUNS = "Nothing was run: the files this run needs are not on disk (see the released-weights section).";
+
 function messageFigure(text: string): Figure {
   return figure(`<p style="font:13px system-ui,sans-serif;color:#555">${escapeHtml(text)}</p>`, text);
 }
@@ -291,6 +299,7 @@ export interface ScoreHistogramOptions extends RunChoice {
  * score (default the ensemble score `eloc`).
  */
 export function scoreHistograms(runs: readonly ElocRun[], opts: ScoreHistogramOptions = {}): Figure {
+  if (runs.length === 0) return messageFigure(NO_RUNS);
   const run = pickRun(runs, opts);
   const variant = opts.variant ?? Object.keys(run.result.scores)[0];
   const byScore = variant === undefined ? undefined : run.result.scores[variant];
@@ -321,6 +330,7 @@ export interface EpsilonSweepOptions extends RunChoice {
  * is the one the sweep runs on), one line per OOD set plus their mean. Says so when no sweep was run.
  */
 export function epsilonSweepFigure(runs: readonly ElocRun[], opts: EpsilonSweepOptions = {}): Figure {
+  if (runs.length === 0) return messageFigure(NO_RUNS);
   const run = pickRun(runs, opts);
   const sweep = run.result.sweep;
   if (sweep.length === 0) {
@@ -478,7 +488,11 @@ function fromPaper(source: string): boolean {
  * `eloc` score of the `eloc` training in the settings with that backbone and ID dataset ("not run here" when no run
  * has such a setting).
  */
-export function paperVsOursTable(runs: readonly ElocRun[], paper: PaperNumbers, opts: { digits?: number } = {}): Table {
+export function paperVsOursTable(
+  runs: readonly ElocRun[],
+  paper: PaperNumbers,
+  opts: { digits?: number; ours?: string } = {},
+): Table {
   const digits = opts.digits ?? 2;
   const same = (a: string | undefined, b: string) => (a ?? "").toLowerCase() === b.toLowerCase();
   const numbers = paper.numbers.filter((n) => same(n.method, "eloc") && same(n.score ?? "eloc", "eloc"));
@@ -520,8 +534,10 @@ export function paperVsOursTable(runs: readonly ElocRun[], paper: PaperNumbers, 
   });
   const notes = [
     "Each cell: paper / re-implementation (YU1ut/Ensemble-of-Leave-out-Classifiers, its README) / ours, ×100, in " +
-    "the ODIN/ELOC suite (calMetric.py's rules). Ours: the ensemble score (CE perturbation) of the ELOC training, " +
-    "faithful variant, mean ± sample std over seeds (NaN left out; the tooltip counts the seeds); — where absent.",
+    "the ODIN/ELOC suite (calMetric.py's rules). " +
+    (opts.ours ??
+      "Ours: the ensemble score (CE perturbation) of the ELOC training, faithful variant, mean ± sample std over " +
+        "seeds (NaN left out; the tooltip counts the seeds); — where absent."),
   ];
   if (notRun.size) notes.push(`Not run here: ${[...notRun].join(", ")} (no setting of this backbone and ID dataset).`);
   return new Table(
@@ -534,4 +550,62 @@ export function paperVsOursTable(runs: readonly ElocRun[], paper: PaperNumbers, 
     rows,
     { caption: `Paper vs ours: ${paper.citation}`, notes },
   );
+}
+
+/**
+ * The released-weights section of the notebook: with trained networks (`weights: "train"`) one line saying how to
+ * evaluate the authors' files instead; with `released`, what to download for anything absent (the exact messages
+ * of `missingReleasedMessage` and `DatasetMissingError`), one line per archive (status, OOD sets scored, ensemble
+ * ID accuracy ×100, images) and the paper / re-implementation (README, its released weights) / ours comparison,
+ * where ours is the released weights scored by this project's ELOC score and metrics.
+ */
+export function releasedView(exp: ElocExperiment, paper: PaperNumbers): Displayable {
+  const report = exp.released;
+  if (!report) {
+    return markdownView(
+      "This run trained its own networks (`OOD_WEIGHTS=train`). To evaluate the re-implementation's released " +
+        "ensembles instead, run with `OOD_WEIGHTS=released` (the archives: `deno task data checkpoints eloc`).",
+    );
+  }
+  const parts: Displayable[] = [];
+  if (report.message) {
+    parts.push(
+      htmlView(
+        `<p><b>Not on disk — download, then run again:</b></p><pre style="white-space:pre-wrap">${
+          escapeHtml(report.message)
+        }</pre>`,
+        report.message,
+      ),
+    );
+  }
+  const status = new Table(
+    [
+      { key: "file", label: "Released file", kind: "key" },
+      { key: "status", label: "Status" },
+      { key: "ood", label: "OOD sets scored" },
+      { key: "accuracy", label: "ID accuracy (ensemble)" },
+      { key: "images", label: "ID / OOD images" },
+    ],
+    report.files.map((f) => {
+      const run = f.runIndex === undefined ? undefined : exp.runs[f.runIndex];
+      const sets = run ? exp.sets[run.settingIndex] : undefined;
+      return {
+        file: f.id,
+        status: f.status === "evaluated" ? "evaluated" : "not run (files absent)",
+        ood: f.oodEvaluated.join(", ") || "—",
+        accuracy: run ? formatNumber(run.result.idAccuracy.faithful, 100, 2) : "—",
+        images: sets ? `${sets.test.shape[0]} / ${Object.values(sets.ood).map((d) => d.shape[0]).join(", ")}` : "—",
+      };
+    }),
+    {
+      caption: 'The authors\' released weights (YU1ut/Ensemble-of-Leave-out-Classifiers, README "Pre-trained Models")',
+    },
+  );
+  parts.push(status);
+  parts.push(paperVsOursTable(exp.runs, paper, {
+    ours: "Ours: the re-implementation's released weights, scored here with this project's ELOC score (CE " +
+      "perturbation, T = 1000, the README's ε) and calMetric.py's rules, on the CIFAR test set and OOD sets minus " +
+      "the validation positions (faithful) — at the run's profile possibly a subset (see the image counts above).",
+  }));
+  return stacked(parts);
 }

@@ -25,3 +25,4 @@ export * from "./run.ts";
 export * from "./display.ts";
 export * from "./claims.ts";
 export * from "./deviations.ts";
+export * from "./released.ts";

@@ -39,6 +39,7 @@ import { deriveSeed, seedEverything, unseed } from "../../train/seed.ts";
 import { tf } from "../../tf.ts";
 import { type ElocConfig, type ElocMethod, type ElocSetting, epsilonOf, METHOD_NAMES } from "./config.ts";
 import { type ElocMember, type ElocScores, elocScores } from "./score.ts";
+import { type ElocReleasedReport, runElocReleased } from "./released.ts";
 import { type ElocEpochPoint, type ElocSelector, type ElocTrainResult, trainLeaveOut } from "./train.ts";
 
 /** The `paper` column of every result row of this notebook. */
@@ -94,8 +95,11 @@ export interface ElocRunResult {
   evalSeconds: number;
 }
 
-/** The notebook's experiment. */
-export type ElocExperiment = GridResult<ElocSetting, ElocMethod, ElocRunResult>;
+/**
+ * The notebook's experiment. With `weights: "released"` it is the released-weights run (`released.ts`): one run per
+ * archive, no training, and `released` saying what was evaluated and what to download.
+ */
+export type ElocExperiment = GridResult<ElocSetting, ElocMethod, ElocRunResult> & { released?: ElocReleasedReport };
 
 /** One run of the grid. */
 export type ElocRun = ElocExperiment["runs"][number];
@@ -232,7 +236,12 @@ async function scorePerOod(
 }
 
 /** The ensemble's ID accuracy: argmax over classes of Σ_k softmax(F_k(x)) scattered into C columns. */
-async function ensembleAccuracy(members: readonly ElocMember[], ds: Dataset, numClasses: number, batchSize: number) {
+export async function ensembleAccuracy(
+  members: readonly ElocMember[],
+  ds: Dataset,
+  numClasses: number,
+  batchSize: number,
+) {
   const rows = await collectRows(
     ds,
     { batchSize, normalization: (members[0]!.model as Backbone).normalization },
@@ -414,6 +423,14 @@ async function scoreBatched(
   return rows[0]!.data;
 }
 
+/**
+ * The name of the result files: the paper's (`OOD_NOTEBOOK` if set) for trained networks, `eloc_released` for the
+ * released weights, so evaluating the authors' files never overwrites a training run's rows.
+ */
+export function resultsName(cfg: Pick<ElocConfig, "weights">): string | undefined {
+  return cfg.weights === "released" ? `${ELOC_PAPER}_released` : undefined;
+}
+
 /** The rows' label of a (training, score, variant). */
 export function rowLabel(method: ElocMethod, score: string, variant: "faithful" | "clean"): string {
   const name = method === "ce"
@@ -426,9 +443,11 @@ export function rowLabel(method: ElocMethod, score: string, variant: "faithful" 
 
 /**
  * Runs every setting × seed × training of the config (`runGrid`: sets loaded once per setting, the validation OOD
- * images as the extra set `validation`, one progress bar).
+ * images as the extra set `validation`, one progress bar). With `weights: "released"` it trains nothing and runs
+ * {@linkcode runElocReleased} instead.
  */
 export function runEloc(cfg: ElocConfig): Promise<ElocExperiment> {
+  if (cfg.weights === "released") return runElocReleased(cfg);
   return runGrid({
     settings: cfg.settings,
     seeds: cfg.seeds,

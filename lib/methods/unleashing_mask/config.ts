@@ -11,6 +11,8 @@ import { type AugmentationName, AUGMENTATIONS, type AugmentStep } from "../../da
 import { FPR_RULES, type FprRule } from "../../metrics/mod.ts";
 import { type ClassSplitOption, classSplitProblem } from "../../experiment/class_split_option.ts";
 import type { Variant as ResultVariant } from "../../report/results.ts";
+import { WEIGHTS_SOURCES, type WeightsSource } from "../../report/profile.ts";
+import { UNLEASHING_MASK_RELEASED } from "../../checkpoints/released/unleashing_mask.ts";
 
 /**
  * Which reading of the authors' code a run follows where that code has quirks (papers.md §5f and `notes.ts`):
@@ -83,8 +85,41 @@ export interface SgdRecipe {
   weightDecay: number;
 }
 
+/**
+ * The released-weights run (`weights: "released"`, `released.ts`): the authors' DenseNets evaluated with this
+ * notebook's scores and metrics, on the paper's sets, without training.
+ */
+export interface UmReleasedOptions {
+  /**
+   * Ids of `UNLEASHING_MASK_RELEASED` to evaluate (e.g. `densenet_cifar10_last`, `densenet_cifar10_best`); all
+   * on the same ID dataset, which the ids name (CIFAR-10 or CIFAR-100).
+   */
+  files: readonly string[];
+  /** Test OOD sets (the configs': CIFAR-100 or CIFAR-10, iNaturalist, SUN, Places, dtd, LSUN, SVHN). */
+  oodDatasets: readonly DatasetName[];
+  /** ID test images and images per OOD set (seeded subsets); null = all. */
+  evalLimit: number | null;
+  /** Training images for the Mahalanobis class statistics (and the scores' training pass); null = all. */
+  trainLimit: number | null;
+  /** Training images held out for the clean variant's Mahalanobis tuning. */
+  heldOut: number;
+  /**
+   * The released network: DenseNet-BC of this depth and growth rate (the authors' `--layers 100 --growth 12`).
+   * Only tests change it, to load narrow fixture checkpoints through the same code.
+   */
+  network?: { depth: number; growthRate: number };
+}
+
 /** The notebook's config literal. */
 export interface UnleashingMaskConfig {
+  /**
+   * `train` (default): train the classifier and fine-tune as configured; `released`: skip training and evaluate
+   * the authors' released weights ({@link UnleashingMaskConfig.released}). Set from `OOD_WEIGHTS` by
+   * `currentWeights()`.
+   */
+  weights?: WeightsSource;
+  /** What the released-weights run evaluates; required when `weights` is `released`. */
+  released?: UmReleasedOptions;
   /** Quirk handling (see {@link Variant}): every variant listed runs on the same data and pretrained classifiers. */
   variants: readonly Variant[];
   /** One pretrained classifier and one fine-tuning run per method per seed. */
@@ -246,5 +281,28 @@ export function checkUnleashingMaskConfig<C extends UnleashingMaskConfig>(cfg: C
   }
   const split = classSplitProblem(cfg.classSplit, [cfg.idDataset]);
   if (split) fail(split);
+  if (cfg.weights !== undefined) oneOf(cfg.weights, WEIGHTS_SOURCES, "weights");
+  if (cfg.weights === "released" && !cfg.released) fail("weights is released but released is not set");
+  if (cfg.released) checkReleased(cfg.released, fail);
   return cfg;
+}
+
+/** The checks of {@link UmReleasedOptions}. */
+function checkReleased(r: UmReleasedOptions, fail: (msg: string) => never): void {
+  const ids = UNLEASHING_MASK_RELEASED.map((e) => e.id);
+  if (r.files.length === 0) fail("released.files is empty");
+  for (const f of r.files) if (!ids.includes(f)) fail(`unknown released file "${f}". Valid: ${ids.join(", ")}.`);
+  const sets = new Set(r.files.map((f) => f.split("_")[1]));
+  if (sets.size > 1) fail(`released.files mix ID datasets (${[...sets].join(", ")}): evaluate one at a time`);
+  if (r.oodDatasets.length === 0) fail("released.oodDatasets is empty");
+  for (const n of r.oodDatasets) {
+    if (!Object.hasOwn(DATASETS, n)) fail(`unknown dataset "${n}". Valid: ${Object.keys(DATASETS).join(", ")}.`);
+    if (r.files.some((f) => f.split("_")[1] === n)) fail(`released.oodDatasets contains the ID dataset "${n}"`);
+  }
+  for (const [path, v] of [["evalLimit", r.evalLimit], ["trainLimit", r.trainLimit]] as const) {
+    if (v !== null && !(Number.isInteger(v) && v >= 1)) fail(`released.${path} must be a positive integer, got ${v}`);
+  }
+  if (!(Number.isInteger(r.heldOut) && r.heldOut >= 0)) {
+    fail(`released.heldOut must be an integer ≥ 0, got ${r.heldOut}`);
+  }
 }

@@ -16,6 +16,10 @@
  *   (`lib/scores/um_mahalanobis.ts`), rows from `toRows` (FPR95 with Hendrycks' rule, AUROC, AUPR = average
  *   precision with ID positive, ID accuracy), the paper's claims as `ClaimSpec` data ({@link umClaims}).
  *
+ * - with `weights: "released"` (`OOD_WEIGHTS=released`), no training: the authors' committed DenseNets
+ *   (`runs/densenet_cifar{10,100}_{best,last}.state`) read safely and scored on the paper's sets with the same
+ *   detectors and metrics, beside the README's Sample Results (`released.ts`).
+ *
  * Quirks of the authors' code ({@link umDeviations}) are reproduced by the `faithful` variant and fixed by `clean`.
  * @module
  */
@@ -28,3 +32,4 @@ export * from "./pretrain.ts";
 export * from "./run.ts";
 export * from "./display.ts";
 export * from "./notes.ts";
+export * from "./released.ts";

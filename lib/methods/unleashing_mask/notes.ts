@@ -101,6 +101,7 @@ export function umDeviations(
   );
   const out: Deviation[] = [];
   const add = (id: string, paper: string, ours: string) => out.push({ id, paper, ours });
+  if (cfg.weights === "released" && cfg.released) return [...releasedQuirks(quirks), ...releasedDeviations(cfg)];
   const paperScale = cfg.backbone.name === "densenet_bc_100" && cfg.backbone.width === 1 &&
     (cfg.idDataset === "cifar10" || cfg.idDataset === "cifar100");
   if (!paperScale) {
@@ -175,4 +176,47 @@ export function umDeviations(
     "Every seed trains its own classifier, so the std includes pretraining variation.",
   );
   return [...quirks, ...out];
+}
+
+/** The quirks that concern scoring, the only ones a released-weights run (no training) meets. */
+function releasedQuirks(quirks: Deviation[]): Deviation[] {
+  const scoring = ["msp-double-softmax", "mahalanobis-test-tuning", "mahalanobis-saturation"];
+  return quirks.filter((q) => scoring.includes(q.id));
+}
+
+/** What a released-weights run (`weights: "released"`, `released.ts`) does differently from the authors' runs. */
+function releasedDeviations(cfg: UnleashingMaskConfig): Deviation[] {
+  const r = cfg.released!;
+  const out: Deviation[] = [
+    {
+      id: "released-weights",
+      paper: "`main.py --evaluate` / `--final` on the model it trained; the README's Sample Results are means over " +
+        "the authors' runs.",
+      ours: `The committed files ${r.files.join(", ")} (read without executing their pickle) in our ` +
+        "densenet_bc_100 (NonAffineBatchNorm; the input normalisation applied by the data pipeline, not inside " +
+        "forward); one file is one run, so there is no std.",
+    },
+    {
+      id: "released-no-finetune",
+      paper: "UM / UMAP fine-tune the released model for 100 epochs (configs/smallscale/*.yaml).",
+      ours: "Not run (days on a CPU); only the pretrained models are scored. The README's Energy+UM row is shown " +
+        "as the authors' number.",
+    },
+  ];
+  if (r.evalLimit !== null || r.trainLimit !== null) {
+    out.push({
+      id: "released-subsets",
+      paper: "Every ID test image and every image of each OOD set; class statistics from all 50 000 training images.",
+      ours: `Seeded subsets: ${r.evalLimit ?? "all"} ID test images and ${r.evalLimit ?? "all"} per OOD set; ` +
+        `${r.trainLimit ?? "all"} training images for Mahalanobis.`,
+    });
+  }
+  if (cfg.inputScoreLimit !== null) {
+    out.push({
+      id: "input-score-limit",
+      paper: "ODIN and Mahalanobis score every image.",
+      ours: `ODIN and Mahalanobis score the first ${cfg.inputScoreLimit} images of each set.`,
+    });
+  }
+  return out;
 }

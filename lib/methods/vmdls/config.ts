@@ -15,6 +15,9 @@ import { configChecks } from "../../experiment/config_check.ts";
 import type { BackboneName } from "../../backbones/mod.ts";
 import { type DatasetName, DATASETS } from "../../datasets/mod.ts";
 import type { VmdlsTrainConfig } from "./train.ts";
+import { VMDLS_RELEASED_NETWORKS } from "../../checkpoints/released/vmdls.ts";
+
+const RELEASED_NETWORK_IDS = Object.keys(VMDLS_RELEASED_NETWORKS);
 
 /**
  * The trainings compared (same backbone, data, sampler, augmentation, optimiser and budget): VMDLS, its two loss
@@ -88,8 +91,44 @@ export interface VmdlsAutoencoderConfig {
   lr: number;
 }
 
+/**
+ * The released-weights run (`weights: "released"`, `released.ts`): which of the authors' networks to evaluate, on
+ * how much data. Training is skipped; the Gaussians are fitted on `trainLimit` training images.
+ */
+export interface VmdlsReleasedOptions {
+  /**
+   * Released networks by checkpoint id (`VMDLS_RELEASED_NETWORKS` in `lib/checkpoints/released/vmdls.ts`, e.g.
+   * `cnn_mnist`, `cifar10_densenet`); each is evaluated with its README test command's D and auto-encoder.
+   */
+  networks: readonly string[];
+  /** Training images the per-class Gaussians are fitted on (seeded subset; null = the whole training split). */
+  trainLimit: number | null;
+  /** Held-out training-split images (the clean variant's normalisation and threshold set). */
+  heldOut: number;
+  /** ID test images (null = all). */
+  nTest: number | null;
+  /** Images per OOD set (null = all / the ID test count for synthetic sets). */
+  nOod: number | null;
+  /** OOD sets of the CIFAR networks (MNIST networks use the config's `oodDatasets` and optional sets). */
+  cifarOodDatasets: readonly DatasetName[];
+  /** Folder of the released files (default `OOD_RELEASED_DIR`, else `checkpoints/released`). */
+  root?: string | null;
+  /**
+   * Narrow copies of the networks (tests: fixture checkpoints made by `make_vmdls_fixtures.py`): the width of the
+   * encoder and of the auto-encoder, and D. Default: the released networks (width 1, the README's D).
+   */
+  narrow?: { width: number; latentDim: number };
+}
+
 /** The config literal of the VMDLS notebook. */
 export interface VmdlsConfig {
+  /**
+   * Where the weights come from (`currentWeights()`, `OOD_WEIGHTS`): `train` (default) trains every setting;
+   * `released` skips training and evaluates the authors' released networks (`released`).
+   */
+  weights?: "train" | "released";
+  /** The released-weights run's options (needed when `weights` is `released`). */
+  released?: VmdlsReleasedOptions;
   /** Experimental settings; each trains its methods for every seed. */
   settings: readonly VmdlsSetting[];
   /** Trainings, in display order. */
@@ -205,5 +244,16 @@ export function checkVmdlsConfig<C extends VmdlsConfig>(cfg: C): C {
   for (const k of ["latentDim", "epochs", "batchSize"] as const) posInt(a[k], `autoencoder.${k}`);
   positive(a.lr, "autoencoder.lr");
   posInt(cfg.evalBatchSize, "evalBatchSize");
+  if (cfg.weights !== undefined) oneOf(cfg.weights, "weights", ["train", "released"]);
+  const r = cfg.released;
+  if (cfg.weights === "released" && !r) fail('weights is "released" but released (the networks to evaluate) is absent');
+  if (r) {
+    list(r.networks, "released.networks", RELEASED_NETWORK_IDS);
+    posInt(r.trainLimit, "released.trainLimit", true);
+    posInt(r.heldOut, "released.heldOut");
+    posInt(r.nTest, "released.nTest", true);
+    posInt(r.nOod, "released.nOod", true);
+    for (const name of r.cifarOodDatasets) oneOf(name, "released.cifarOodDatasets", Object.keys(DATASETS));
+  }
   return cfg;
 }

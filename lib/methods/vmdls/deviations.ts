@@ -345,5 +345,29 @@ export function vmdlsDeviations(
     "the paper's tables (not transcribed, not reachable offline; papers.md §2e)",
     "no paper number is compared",
   );
+  // The released-weights run (`released.ts`).
+  if (cfg.weights === "released" && cfg.released) {
+    const r = cfg.released;
+    add(
+      "released weights: Gaussians' fit set",
+      "one pass over the training split with the test sampler (B_c × B_s images, per-class sums overwritten by each " +
+        "batch: `test_step`, models/vae.py l. 300-309)",
+      `every one of ${r.trainLimit === null ? "the training images" : `${thousands(r.trainLimit)} training images`}` +
+        " (our fit, the same as for trained networks)",
+    );
+    if (r.networks.some((id) => id !== "cnn_mnist")) {
+      add(
+        "released weights: CIFAR reconstruction weighting",
+        "`--ae_features` with pl_bolts' CIFAR-10 ResNet-18 AE (downloaded from pl-bolts' S3) or `ae_cifar100.ckpt` " +
+          "(a ResNet-50 AE)",
+        "r̃ ≡ 1 for the CIFAR networks (neither auto-encoder is implemented here)",
+      );
+      add(
+        "released weights: WRN dropout",
+        "WRN blocks apply dropout 0.1 at test time too (`training=True`, models/wide_resnet.py l. 29): random features",
+        "dropout off at inference (the expected features)",
+      );
+    }
+  }
   return out;
 }

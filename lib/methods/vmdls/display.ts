@@ -7,8 +7,9 @@
  * @module
  */
 import { Table } from "../../report/html_table.ts";
-import { type Figure, projectionPlot, vegaLiteFigure } from "../../report/plot.ts";
-import type { Variant } from "../../report/results.ts";
+import { type Figure, figure, projectionPlot, vegaLiteFigure } from "../../report/plot.ts";
+import type { ResultRow, Variant } from "../../report/results.ts";
+import type { VmdlsReleasedOutcome } from "./released.ts";
 import { scoreHistogramFigure } from "../../report/score_views.ts";
 import { formatNumber, meanStdCell } from "../../report/table.ts";
 import { SCORE_NAMES, settingSlug, type VmdlsRun } from "./run.ts";
@@ -36,6 +37,16 @@ export function pickRun(runs: readonly VmdlsRun[], choice: RunChoice = {}): Vmdl
   return cell.find((r) => r.method === (choice.method ?? "vmdls")) ?? cell[0] ?? first;
 }
 
+/**
+ * A figure's place when there is no run to draw (a released-weights run whose files or data are absent: the
+ * comparison table says what to download).
+ */
+function noRunFigure(what: string): Figure {
+  const text =
+    `No run to show the ${what} of (released weights absent: see the table of the authors' released weights).`;
+  return figure(`<p><em>${text}</em></p>`, `[${text}]`);
+}
+
 /** Whether an epoch of a curve is a VMDLS-family one (with the triplet and KL terms and M_t). */
 function isVmdlsEpoch(p: VmdlsRun["result"]["curve"][number]): p is VmdlsEpochPoint {
   return "kl" in p;
@@ -50,6 +61,19 @@ function lastVmdlsEpoch(run: VmdlsRun): VmdlsEpochPoint | null {
 /** A number with `digits` decimals, or "—" when absent. */
 function fixed(v: number | null | undefined, digits: number): string {
   return v == null || Number.isNaN(v) ? "—" : v.toFixed(digits);
+}
+
+/**
+ * The line under the sets table: which optional OOD sets were skipped as not installed, or, for a released-weights
+ * run whose files or data are absent, that nothing was loaded (the comparison table further down says what to fetch).
+ */
+export function setsNote(exp: { skipped: readonly string[]; released?: VmdlsReleasedOutcome }): string {
+  if (exp.released?.status === "missing") {
+    return "Nothing was loaded or scored: released files or data are missing (the released-weights table below says what to fetch).";
+  }
+  return exp.skipped.length
+    ? `Skipped (not installed): ${exp.skipped.join(", ")} — install with \`deno task data <name>\` to score it.`
+    : "Every optional OOD set was installed and scored.";
 }
 
 /**
@@ -166,6 +190,7 @@ export function referenceMetricsTable(runs: readonly VmdlsRun[]): Table {
  * `vmdls` run of the first setting ({@linkcode pickRun}).
  */
 export function latentFigure(runs: readonly VmdlsRun[], opts: RunChoice = {}): Figure {
+  if (runs.length === 0) return noRunFigure("latent space");
   const run = pickRun(runs, opts);
   const { dim, id, idLabels, ood } = run.result.embedding;
   const parts: [string[], Float32Array][] = [
@@ -189,6 +214,7 @@ export function latentFigure(runs: readonly VmdlsRun[], opts: RunChoice = {}): F
  * `faithful`).
  */
 export function scoreHistograms(runs: readonly VmdlsRun[], opts: RunChoice & { variant?: Variant } = {}): Figure {
+  if (runs.length === 0) return noRunFigure("score histograms");
   const run = pickRun(runs, opts);
   const byVariant = run.result.scores.vmdls ?? {};
   const variant = opts.variant ?? (byVariant.clean ? "clean" : byVariant.faithful ? "faithful" : "none");
@@ -320,4 +346,97 @@ export async function trainingCurvesFigure(runs: readonly VmdlsRun[], opts: { se
     config: { font: "sans-serif", view: { stroke: "#ddd" } },
   };
   return await vegaLiteFigure(spec as Parameters<typeof vegaLiteFigure>[0], `[${title}: ${metrics.join(", ")}]`);
+}
+
+/** The fields of a released-weights experiment the comparison needs (`released.ts`; absent when trained here). */
+export interface ReleasedComparisonInput {
+  runs: readonly VmdlsRun[];
+  rows: readonly ResultRow[];
+  released?: VmdlsReleasedOutcome;
+}
+
+/**
+ * The released-weights run side by side with its sources, every number labelled with where it comes from: the
+ * paper's numbers (not transcribed: papers.md §2e, so none is shown), the authors' repository's sample results
+ * (none: its README reports no number; its test runs log to Neptune, README l. 156), and ours — the authors'
+ * weights scored by our code (AUROC, FPR95 and macro-F1 of the `vmdls` rows, per variant and OOD set) and, for the
+ * faithful rows, the reference's own grid metrics. When the files or data are absent the table says what to
+ * download; after a training run it says how to ask for the released run.
+ */
+export function releasedComparisonTable(exp: ReleasedComparisonInput): Table {
+  const note = (source: string, text: string) => ({
+    source,
+    network: "—",
+    variant: "—",
+    ood: "—",
+    auroc: "—",
+    fpr95: "—",
+    macroF1: "—",
+    note: text,
+  });
+  const rows = [
+    note(
+      "Paper (Dinari & Freifeld, UAI 2022)",
+      "not transcribed: no copy of the paper's tables is reachable offline (papers.md §2e); no paper number is claimed",
+    ),
+    note(
+      "Authors' repository (BGU-CS-VIL/vmdls@5add9e2)",
+      "no sample results: the README reports no number (test runs log to Neptune, README l. 156)",
+    ),
+  ];
+  const r = exp.released;
+  if (!r) {
+    rows.push(
+      note(
+        "Ours",
+        "this run trained its own networks (weights: train); OOD_WEIGHTS=released evaluates the authors' files",
+      ),
+    );
+  } else if (r.status === "missing") {
+    rows.push(note("Ours: not run", "files or data absent: what to download is listed below the table"));
+  } else {
+    for (const run of exp.runs) {
+      for (const row of run.rows.filter((x) => x.score === "vmdls")) {
+        const ref = run.result.reference.find((m) => m.score === "vmdls" && m.oodDataset === row.oodDataset);
+        const ours = row.variant === "faithful"
+          ? `reference's rules: grid AUROC ${fixed(100 * (ref?.gridAuroc ?? NaN), 1)}, grid FPR95 ` +
+            `${fixed(100 * (ref?.gridFpr95 ?? NaN), 1)}, CAUROC ${fixed(100 * (ref?.cauroc ?? NaN), 1)}, ` +
+            `best macro-F1 (test-set oracle) ${fixed(100 * (ref?.bestMacroF1 ?? NaN), 1)}`
+          : "τ at 95 % TPR on held-out training images";
+        rows.push({
+          source: "Ours: authors' weights, our scoring and metrics",
+          network: run.result.label,
+          variant: row.variant,
+          ood: row.oodDataset,
+          auroc: formatNumber(row.auroc ?? NaN),
+          fpr95: formatNumber(row.fpr95 ?? NaN),
+          macroF1: formatNumber(row.macroF1 ?? NaN),
+          note: ours,
+        });
+      }
+    }
+  }
+  return new Table(
+    [
+      { key: "source", label: "Source", kind: "key" },
+      { key: "network", label: "Network", kind: "key" },
+      { key: "variant", label: "Variant" },
+      { key: "ood", label: "OOD set", kind: "key" },
+      { key: "auroc", label: "AUROC % ↑" },
+      { key: "fpr95", label: "FPR95 % ↓" },
+      { key: "macroF1", label: "Macro-F1 % ↑" },
+      { key: "note", label: "Note" },
+    ],
+    rows,
+    {
+      caption: "The authors' released weights: paper, authors' repository and ours",
+      notes: [
+        ...(r?.status === "missing" ? [`Not run. ${r.message ?? ""}`] : []),
+        "Ours: the released checkpoint read by lib/io/torch and mapped by name onto our network " +
+        "(lib/checkpoints/released/vmdls.ts), no training; the Gaussians fitted on the run's training images, the " +
+        "released auto-encoder for the reconstruction weighting, our metrics (FPR95 our rule; macro-F1 at the " +
+        "variant's τ).",
+      ],
+    },
+  );
 }

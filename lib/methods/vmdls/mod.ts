@@ -17,7 +17,8 @@
  *   best macro-F1 over τ = −1 … −1000 (faithful) and the macro-F1 at 95 % held-out TPR (clean);
  * - `ce_baseline.ts`: the cross-entropy network trained on VMDLS's exact batch stream;
  * - `config.ts`, `run.ts`: the notebook's config type and its experiment (`runVmdls`, one `runGrid`);
- * - `display.ts`, `claims.ts`, `deviations.ts`: its tables and figures, claims and deviations.
+ * - `display.ts`, `claims.ts`, `deviations.ts`: its tables and figures, claims and deviations;
+ * - `released.ts`: the run with the authors' released weights (`weights: "released"`).
  *
  * The feature-ensemble Gaussians (with the reference's jitter loop) are `lib/scores/vmdls_gaussians.ts` and the
  * score, s(x) = max_c (log N(f(x); ν_c, Σ_c) − M)·r̃(x), is the detector `vmdls` in `lib/scores/vmdls.ts`.
@@ -36,3 +37,4 @@ export * from "./run.ts";
 export * from "./display.ts";
 export * from "./claims.ts";
 export * from "./deviations.ts";
+export * from "./released.ts";

@@ -53,8 +53,9 @@ import {
   type VmdlsSetting,
 } from "./config.ts";
 import { vmdlsBestMacroF1, type VmdlsEvalSet, vmdlsRocMetrics } from "./metrics.ts";
-import { disposeVmdlsNet, vmdlsNet } from "./network.ts";
+import { disposeVmdlsNet, type VmdlsNet, vmdlsNet } from "./network.ts";
 import { trainVmdls, type VmdlsEpochPoint } from "./train.ts";
+import { runVmdlsReleased } from "./released.ts";
 
 /** The `paper` column of every result row of this notebook. */
 export const VMDLS_PAPER = "vmdls";
@@ -156,6 +157,7 @@ export function detectorsFor(
   variant: "faithful" | "clean",
   cfg: Pick<VmdlsConfig, "scoreAblations">,
   ae: Autoencoder | null,
+  members: readonly number[] | null = null,
 ): DetectorSpec[] {
   const at = (score: string) => `${score}/${variant}`;
   if (method === "ce") {
@@ -167,10 +169,11 @@ export function detectorsFor(
   }
   const normalizeOn = variant === "faithful" ? "test" : "heldOut";
   const reconstruction = ae ? vmdlsReconstruction(ae, { inputs: variant }) : null;
-  const specs: DetectorSpec[] = [{ use: "vmdls", as: at("vmdls"), opts: { normalizeOn, reconstruction } }];
+  const ens = members ? { members } : {};
+  const specs: DetectorSpec[] = [{ use: "vmdls", as: at("vmdls"), opts: { normalizeOn, reconstruction, ...ens } }];
   if (method !== "vmdls") return specs;
   if (ae && cfg.scoreAblations.noReconstruction) {
-    specs.push({ use: "vmdls", as: at("vmdlsNoRecon"), opts: { normalizeOn, reconstruction: null } });
+    specs.push({ use: "vmdls", as: at("vmdlsNoRecon"), opts: { normalizeOn, reconstruction: null, ...ens } });
   }
   if (cfg.scoreAblations.latentOnly) {
     specs.push({ use: "vmdls", as: at("vmdlsLatent"), opts: { normalizeOn, reconstruction, members: [-1] } });
@@ -265,92 +268,122 @@ export async function runMethod(
       [curve, steps, trainSeconds] = [t.losses.map((loss, epoch) => ({ epoch, loss })), t.steps, t.seconds];
     }
     await stage("scoring");
-    const t0 = performance.now();
-    const model = net ?? backbone;
-    // CE's scores do not depend on the variant: scored once, under the first variant's keys, rows variant `none`.
-    const variants = method === "ce" ? cfg.variants.slice(0, 1) : cfg.variants;
-    const specs = variants.flatMap((v) => detectorsFor(method, v, cfg, ae));
-    const table = await scoreAll(model, sets, specs, { batchSize: cfg.evalBatchSize, seed, scoreHeldOut: true });
-    const classify = classifierOf(method, table, cfg.variants[0]!);
-    const test = table.outputs.test;
-    const classification: IdClassification = {
-      labels: test.labels,
-      predictions: classify(test),
-      numClasses: sets.test.classes.length,
-      oodPredictions: Object.fromEntries(Object.entries(table.outputs.ood).map(([k, o]) => [k, classify(o)])),
-    };
-    const key: Omit<RunKey, "label"> = {
-      paper: VMDLS_PAPER,
-      method,
-      backbone: setting.backbone,
-      width: setting.width,
-      idDataset: setting.classNum === null ? setting.idDataset : `${setting.idDataset}:0-${setting.classNum - 1}`,
-      seed,
-      selection: "last",
-      trainSeconds,
-    };
-    const rows: ResultRow[] = [];
-    const scores: VmdlsRunResult["scores"] = {};
-    const reference: VmdlsReferenceMetrics[] = [];
-    const faithfulScores: Record<string, Record<string, ScoreSets>> = {};
-    for (const [k, sets_] of Object.entries(table.scores)) {
-      const { score, variant: scoring } = splitKey(k);
-      const variant: Variant = method === "ce" ? "none" : scoring;
-      (scores[score] ??= {})[variant] = sets_;
-      const rowKey = { ...key, variant, label: rowLabel(method, score, variant) };
-      const common = { classification, oodGroups: sets.oodGroups, scoreSeconds: { [score]: table.seconds[k]! } };
-      if (variant !== "faithful") {
-        const tau = tprThreshold(sets_.heldOut!); // fixed on held-out training images before the test set is seen
-        rows.push(...toRows(rowKey, { [score]: sets_ }, { ...common, openSetThreshold: () => tau }));
-        continue;
-      }
-      // Faithful: one reference test run per OOD set (M and R over ID test + that set), τ its best-F1 oracle.
-      const spec = specs.find((x) => x.as === k)!;
-      const state = table.states[k] as VmdlsState;
-      for (const [ood, ds] of Object.entries(sets.ood)) {
-        const exact = await vmdlsReferenceScores(
-          state,
-          resolveSpec(spec).opts as Pick<VmdlsOptions, "reconstruction">,
-          { ds: sets.test, outputs: test },
-          { ds, outputs: table.outputs.ood[ood]! },
-          table.context,
-        );
-        const one: ScoreSets = { id: exact.id, ood: { [ood]: exact.ood } };
-        (faithfulScores[score] ??= {})[ood] = one;
-        const set = evalSet(one, classification, ood);
-        const best = vmdlsBestMacroF1(set);
-        rows.push(...toRows(rowKey, { [score]: one }, { ...common, openSetThreshold: () => best.threshold }));
-        reference.push(referenceMetrics(set, score, ood, best));
-      }
-    }
-    const main = table.states[`vmdls/${cfg.variants[0]}`] as VmdlsState | undefined;
-    // The last featureList member: μ for the VMDLS networks, g for CE.
-    const pick = (o: NetOutputs) => o.featureList!.at(-1)!;
-    const result: VmdlsRunResult = {
-      label: displayLabel(METHOD_NAMES[method]),
-      curve,
-      steps,
-      trainSeconds,
-      idAccuracy: accuracy(classification.labels, classification.predictions),
-      scores,
-      embedding: {
-        dim: pick(test).dim,
-        id: firstEmbedded(test, pick, EMBED_LIMIT),
-        idLabels: test.labels.slice(0, Math.min(EMBED_LIMIT, test.n)),
-        ood: Object.fromEntries(
-          Object.entries(table.outputs.ood).map(([k, o]) => [k, firstEmbedded(o, pick, EMBED_LIMIT)]),
-        ),
-      },
-      reference,
-      faithfulScores,
-      gaussians: main ? { steps: main.gaussians.steps, dim: main.gaussians.dim } : null,
-      evalSeconds: (performance.now() - t0) / 1000,
-    };
-    return { rows, result };
+    return await evaluateRun(cfg, cell, sets, net ?? backbone, ae, { curve, steps, trainSeconds });
   } finally {
     if (net) disposeVmdlsNet(net);
     else backbone.model.dispose();
   }
+}
+
+/** What {@linkcode evaluateRun} is told about the training (the released run: none). */
+export interface RunTraining {
+  curve: VmdlsRunResult["curve"];
+  steps: number;
+  trainSeconds: number;
+  /** The result's label (default: the training's display name). */
+  label?: string;
+  /** Row labels (default {@linkcode rowLabel}). */
+  rowLabel?: (score: string, variant: Variant) => string;
+}
+
+/**
+ * Scores one trained network (`runMethod` after training; the released run with the authors' weights): every
+ * detector of every variant, the rows and the run's result. The network is not freed here.
+ * @param members The ensemble members of the `vmdls` scores (indices into `featureList`; default all).
+ */
+export async function evaluateRun(
+  cfg: VmdlsConfig,
+  cell: GridCell<VmdlsSetting> & { method: VmdlsMethod },
+  sets: EvalSets,
+  model: VmdlsNet | Backbone,
+  ae: Autoencoder | null,
+  training: RunTraining,
+  members: readonly number[] | null = null,
+): Promise<{ rows: ResultRow[]; result: VmdlsRunResult }> {
+  const { setting, method, seed } = cell;
+  const { curve, steps, trainSeconds } = training;
+  const t0 = performance.now();
+  // CE's scores do not depend on the variant: scored once, under the first variant's keys, rows variant `none`.
+  const variants = method === "ce" ? cfg.variants.slice(0, 1) : cfg.variants;
+  const specs = variants.flatMap((v) => detectorsFor(method, v, cfg, ae, members));
+  const table = await scoreAll(model, sets, specs, { batchSize: cfg.evalBatchSize, seed, scoreHeldOut: true });
+  const classify = classifierOf(method, table, cfg.variants[0]!);
+  const test = table.outputs.test;
+  const classification: IdClassification = {
+    labels: test.labels,
+    predictions: classify(test),
+    numClasses: sets.test.classes.length,
+    oodPredictions: Object.fromEntries(Object.entries(table.outputs.ood).map(([k, o]) => [k, classify(o)])),
+  };
+  const key: Omit<RunKey, "label"> = {
+    paper: VMDLS_PAPER,
+    method,
+    backbone: setting.backbone,
+    width: setting.width,
+    idDataset: setting.classNum === null ? setting.idDataset : `${setting.idDataset}:0-${setting.classNum - 1}`,
+    seed,
+    selection: "last",
+    trainSeconds,
+  };
+  const rows: ResultRow[] = [];
+  const scores: VmdlsRunResult["scores"] = {};
+  const reference: VmdlsReferenceMetrics[] = [];
+  const faithfulScores: Record<string, Record<string, ScoreSets>> = {};
+  for (const [k, sets_] of Object.entries(table.scores)) {
+    const { score, variant: scoring } = splitKey(k);
+    const variant: Variant = method === "ce" ? "none" : scoring;
+    (scores[score] ??= {})[variant] = sets_;
+    const label = training.rowLabel?.(score, variant) ?? rowLabel(method, score, variant);
+    const rowKey = { ...key, variant, label };
+    const common = { classification, oodGroups: sets.oodGroups, scoreSeconds: { [score]: table.seconds[k]! } };
+    if (variant !== "faithful") {
+      const tau = tprThreshold(sets_.heldOut!); // fixed on held-out training images before the test set is seen
+      rows.push(...toRows(rowKey, { [score]: sets_ }, { ...common, openSetThreshold: () => tau }));
+      continue;
+    }
+    // Faithful: one reference test run per OOD set (M and R over ID test + that set), τ its best-F1 oracle.
+    const spec = specs.find((x) => x.as === k)!;
+    const state = table.states[k] as VmdlsState;
+    for (const [ood, ds] of Object.entries(sets.ood)) {
+      const exact = await vmdlsReferenceScores(
+        state,
+        resolveSpec(spec).opts as Pick<VmdlsOptions, "reconstruction">,
+        { ds: sets.test, outputs: test },
+        { ds, outputs: table.outputs.ood[ood]! },
+        table.context,
+      );
+      const one: ScoreSets = { id: exact.id, ood: { [ood]: exact.ood } };
+      (faithfulScores[score] ??= {})[ood] = one;
+      const set = evalSet(one, classification, ood);
+      const best = vmdlsBestMacroF1(set);
+      rows.push(...toRows(rowKey, { [score]: one }, { ...common, openSetThreshold: () => best.threshold }));
+      reference.push(referenceMetrics(set, score, ood, best));
+    }
+  }
+  const main = table.states[`vmdls/${cfg.variants[0]}`] as VmdlsState | undefined;
+  // The last featureList member: μ for the VMDLS networks, g for CE.
+  const pick = (o: NetOutputs) => o.featureList!.at(-1)!;
+  const result: VmdlsRunResult = {
+    label: training.label ?? displayLabel(METHOD_NAMES[method]),
+    curve,
+    steps,
+    trainSeconds,
+    idAccuracy: accuracy(classification.labels, classification.predictions),
+    scores,
+    embedding: {
+      dim: pick(test).dim,
+      id: firstEmbedded(test, pick, EMBED_LIMIT),
+      idLabels: test.labels.slice(0, Math.min(EMBED_LIMIT, test.n)),
+      ood: Object.fromEntries(
+        Object.entries(table.outputs.ood).map(([k, o]) => [k, firstEmbedded(o, pick, EMBED_LIMIT)]),
+      ),
+    },
+    reference,
+    faithfulScores,
+    gaussians: main ? { steps: main.gaussians.steps, dim: main.gaussians.dim } : null,
+    evalSeconds: (performance.now() - t0) / 1000,
+  };
+  return { rows, result };
 }
 
 /** The network's own classes: argmax of the full-ensemble Gaussians (VMDLS trainings) or of the logits (CE). */
@@ -391,6 +424,8 @@ export async function settingAutoencoder(
  * auto-encoder trained once, one progress bar). Optional OOD sets are scored when installed.
  */
 export async function runVmdls(cfg: VmdlsConfig): Promise<VmdlsExperiment> {
+  // The authors' weights: no training (`released.ts`).
+  if (cfg.weights === "released") return await runVmdlsReleased(cfg);
   const { available, missing } = await availableDatasets(cfg.optionalOodDatasets);
   const autoencoders = new Map<number, { ae: Autoencoder; outcome: AutoencoderOutcome } | null>();
   try {

@@ -8,6 +8,7 @@ import {
   referenceMetricsTable,
   runsTable,
   scoreHistograms,
+  setsNote,
   trainingCurvesFigure,
 } from "@lib/methods/vmdls/display.ts";
 import type { VmdlsReferenceMetrics, VmdlsRun } from "@lib/methods/vmdls/run.ts";
@@ -191,4 +192,11 @@ Deno.test("latentFigure(), scoreHistograms() and trainingCurvesFigure() render S
   for (const m of ["loss", "triplet \\+ distancing", "KL", "M_t", "VMDLS w/o KL"]) {
     assert.match(curves.html, new RegExp(m));
   }
+});
+
+Deno.test("setsNote() names skipped sets, and says nothing was loaded when a released run's files are missing", () => {
+  assert.match(setsNote({ skipped: ["omniglot"] }), /Skipped \(not installed\): omniglot/);
+  assert.equal(setsNote({ skipped: [] }), "Every optional OOD set was installed and scored.");
+  const missing = { status: "missing" as const, message: "fetch x", networks: [] };
+  assert.match(setsNote({ skipped: [], released: missing }), /^Nothing was loaded or scored/);
 });
