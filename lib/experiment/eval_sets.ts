@@ -95,7 +95,8 @@ export function oodSetsFor(id: string, oodDatasets: readonly DatasetName[]): Dat
 
 /**
  * Splits `names` into the sets that can be loaded now and the downloadable ones that are not installed (for OOD
- * sets a notebook runs when present, e.g. VMDLS's Omniglot). Embedded and synthetic sets are always available.
+ * sets a notebook runs when present, e.g. VMDLS's Omniglot), with the dataset layer's message for each missing one
+ * (it names the `deno task data <name>` command). Embedded and synthetic sets are always available.
  * @example Usage
  * ```ts ignore
  * const { available, missing } = await availableDatasets(["omniglot", "uniform"]);
@@ -103,8 +104,8 @@ export function oodSetsFor(id: string, oodDatasets: readonly DatasetName[]): Dat
  */
 export async function availableDatasets(
   names: readonly DatasetName[],
-): Promise<{ available: DatasetName[]; missing: DatasetName[] }> {
-  const available: DatasetName[] = [], missing: DatasetName[] = [];
+): Promise<{ available: DatasetName[]; missing: DatasetName[]; messages: string[] }> {
+  const available: DatasetName[] = [], missing: DatasetName[] = [], messages: string[] = [];
   for (const name of names) {
     if (DATASETS[name].kind !== "download") {
       available.push(name);
@@ -116,9 +117,10 @@ export async function availableDatasets(
     } catch (e) {
       if (!(e instanceof DatasetMissingError)) throw e;
       missing.push(name);
+      messages.push(e.message);
     }
   }
-  return { available, missing };
+  return { available, missing, messages };
 }
 
 /** One external or extra set: real sets are seeded subsets, synthetic ones are generated like the ID split. */

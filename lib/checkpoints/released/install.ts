@@ -17,7 +17,7 @@ import { extractArchive } from "../../datasets/archive.ts";
 import { fetchToFile } from "../../datasets/download.ts";
 import { DownloadError } from "../../datasets/errors.ts";
 import { readTorchCheckpoint } from "../../io/torch/mod.ts";
-import { releasedFetchCommand, releasedFilePath, releasedPaperDir } from "./paths.ts";
+import { releasedFetchCommand, releasedPaperDir, releasedPresent, releasedTargets } from "./paths.ts";
 import type { ReleasedFile } from "./types.ts";
 
 /** Options of {@link installReleased}. */
@@ -127,15 +127,10 @@ export async function installReleased(
 ): Promise<InstallReleasedReport> {
   const log = opts.log === null ? () => {} : opts.log ?? ((l: string) => console.error(l));
   const dir = releasedPaperDir(entry.paper, opts.root);
-  const targets = entry.members
-    ? entry.members.map((m) => releasedFilePath(entry, m, opts.root))
-    : [releasedFilePath(entry, undefined, opts.root)];
-  if (!opts.force && !opts.importFile) {
-    const present = await Promise.all(targets.map(exists));
-    if (present.every(Boolean)) {
-      log(`${entry.id}: already installed in ${dir}`);
-      return { id: entry.id, installed: false, paths: targets, size: 0, sha256: "", verified: "checksum" };
-    }
+  const targets = releasedTargets(entry, opts.root);
+  if (!opts.force && !opts.importFile && await releasedPresent(entry, opts.root)) {
+    log(`${entry.id}: already installed in ${dir}`);
+    return { id: entry.id, installed: false, paths: targets, size: 0, sha256: "", verified: "checksum" };
   }
   if (entry.download === "manual" && !opts.importFile) {
     throw new DownloadError(

@@ -66,12 +66,16 @@ export function missingReleasedMessage(entries: readonly ReleasedFile[], root?: 
   ).join("\n");
 }
 
-/** True when the file (or every archive member) is on disk. */
-export async function releasedPresent(entry: ReleasedFile, root?: string): Promise<boolean> {
-  const paths = entry.members
+/** The checkpoint paths a released entry installs: the file itself, or every archive member. */
+export function releasedTargets(entry: ReleasedFile, root?: string): string[] {
+  return entry.members
     ? entry.members.map((m) => releasedFilePath(entry, m, root))
     : [releasedFilePath(entry, undefined, root)];
-  for (const p of paths) {
+}
+
+/** True when the file (or every archive member) is on disk. */
+export async function releasedPresent(entry: ReleasedFile, root?: string): Promise<boolean> {
+  for (const p of releasedTargets(entry, root)) {
     try {
       if (!(await Deno.stat(p)).isFile) return false;
     } catch {

@@ -35,15 +35,12 @@ export function scaledEpochs(epochs: number, paperSub: number, paperMain: number
   return Math.max(1, Math.round((epochs * paperSub) / paperMain));
 }
 
-/** Display names of the score keys the entries use (others: the detector registry's label, else the key). */
+/**
+ * Display names that differ from the detector registry's labels (others: the registry's label, else the key as
+ * it is): the leaderboard writes the ensemble without the registry's parentheses.
+ */
 export const SCORE_NAMES: Readonly<Record<string, string>> = {
-  msp: "MSP",
-  maxLogit: "MaxLogit",
-  energy: "Energy",
-  odin: "ODIN",
-  mahalanobis: "Mahalanobis",
   mahalanobisEnsemble: "Mahalanobis ensemble",
-  knn: "KNN",
 };
 
 /** A leaderboard row label: the run's label and the score, e.g. `"CIDER (faithful) + KNN"`, `"CE + Energy"`. */

@@ -14,9 +14,7 @@
  */
 import { createBackbone } from "../../backbones/mod.ts";
 import type { Normalization } from "../../datasets/types.ts";
-import { type DatasetName, DATASETS, loadDataset } from "../../datasets/registry.ts";
-import { DatasetMissingError } from "../../datasets/errors.ts";
-import { type EvalSets, loadEvalSets, oodSetsFor } from "../../experiment/eval_sets.ts";
+import { availableDatasets, type EvalSets, loadEvalSets, oodSetsFor } from "../../experiment/eval_sets.ts";
 import { evaluateModel } from "../../experiment/evaluate_model.ts";
 import type { ScoreSets, ScoreTable } from "../../experiment/score.ts";
 import { probePredict, trainProbe } from "../../experiment/probe.ts";
@@ -76,24 +74,6 @@ export interface CiderReleasedOutcome {
   rows: ResultRow[];
   /** Download instructions for what is absent (weights files, datasets), or null when everything ran. */
   missing: string | null;
-}
-
-/**
- * The datasets of a setting that are not installed, with the dataset layer's message for each (it names the
- * `deno task data <name>` command).
- */
-async function missingData(names: readonly DatasetName[]): Promise<string[]> {
-  const messages: string[] = [];
-  for (const name of names) {
-    if (DATASETS[name].kind !== "download") continue;
-    try {
-      await loadDataset(name, { split: "test", limit: 1 });
-    } catch (e) {
-      if (!(e instanceof DatasetMissingError)) throw e;
-      messages.push(e.message);
-    }
-  }
-  return messages;
 }
 
 /** The first dimension of a tensor in the state dict, or throws naming the key. */
@@ -190,10 +170,10 @@ export async function runCiderReleased(
     if (!network) throw new Error(`runCiderReleased: "${id}" is not a loadable CIDER file`);
     const file = ciderReleasedFile(id);
     const present = await releasedPresent(file);
-    const data = await missingData([network.idDataset, ...oodSetsFor(network.idDataset, opts.oodDatasets)]);
+    const data = await availableDatasets([network.idDataset, ...oodSetsFor(network.idDataset, opts.oodDatasets)]);
     if (!present) absentFiles.push(file);
-    data.forEach((m) => absentData.add(m));
-    if (!present || data.length > 0) continue;
+    data.messages.forEach((m) => absentData.add(m));
+    if (!present || data.missing.length > 0) continue;
     const t0 = performance.now();
     const sets = await loadEvalSets({
       id: network.idDataset,

@@ -23,14 +23,13 @@ import {
   elocWideResNetMap,
 } from "../../checkpoints/released/eloc.ts";
 import { missingReleasedMessage, releasedFilePath, releasedPresent } from "../../checkpoints/released/paths.ts";
-import { DatasetMissingError } from "../../datasets/errors.ts";
 import { NORMALIZATION } from "../../datasets/normalization.ts";
 import { type DatasetName, DATASETS, loadDataset } from "../../datasets/registry.ts";
 import { elocHoldout, elocSplit } from "../../datasets/splits.ts";
 import { subsetDataset } from "../../datasets/subset.ts";
 import type { Dataset } from "../../datasets/types.ts";
 import type { Deviation } from "../../experiment/claims.ts";
-import type { EvalSets } from "../../experiment/eval_sets.ts";
+import { availableDatasets, type EvalSets } from "../../experiment/eval_sets.ts";
 import type { ScoreSets } from "../../experiment/score.ts";
 import { toRows } from "../../experiment/rows.ts";
 import { readTorchCheckpoint } from "../../io/torch/mod.ts";
@@ -150,18 +149,6 @@ export async function loadElocFold(path: string, id: ElocReleasedId, arch?: Eloc
     return net;
   } catch (e) {
     net.model.dispose();
-    throw e;
-  }
-}
-
-/** The download message of a dataset that is not installed, or null when it loads. */
-async function missingData(name: DatasetName): Promise<string | null> {
-  if (DATASETS[name].kind !== "download") return null;
-  try {
-    await loadDataset(name, { split: "test", limit: 1 });
-    return null;
-  } catch (e) {
-    if (e instanceof DatasetMissingError) return e.message;
     throw e;
   }
 }
@@ -310,15 +297,11 @@ export async function runElocReleased(cfg: ElocConfig): Promise<ElocExperiment &
     const messages: string[] = [];
     const weights = await releasedPresent(entry, rc.root ?? undefined);
     if (!weights) messages.push(missingReleasedMessage([entry], rc.root ?? undefined));
-    const idMissing = await missingData(family.idDataset);
-    if (idMissing) messages.push(idMissing);
-    const oodAvailable: DatasetName[] = [];
-    for (const name of rc.oodDatasets) {
-      const m = await missingData(name);
-      if (m) messages.push(m);
-      else oodAvailable.push(name);
-    }
-    if (!weights || idMissing || oodAvailable.length === 0) {
+    const idData = await availableDatasets([family.idDataset]);
+    const ood = await availableDatasets(rc.oodDatasets);
+    messages.push(...idData.messages, ...ood.messages);
+    const oodAvailable = ood.available;
+    if (!weights || idData.missing.length > 0 || oodAvailable.length === 0) {
       files.push({ id, status: "missing", oodEvaluated: [], messages });
       continue;
     }
